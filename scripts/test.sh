@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh Debian machine as root: installs what the tests need, builds, runs
+# every test with Node's built-in runner (its summary closes the output).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_pkgs=()
+command -v etcd >/dev/null 2>&1 || need_pkgs+=(etcd-server)
+command -v etcdctl >/dev/null 2>&1 || need_pkgs+=(etcd-client)
+if [ "${#need_pkgs[@]}" -gt 0 ]; then
+  echo "installing Debian packages: ${need_pkgs[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+fi
+
+npm ci --no-fund --no-audit
+npm run build
+
+mapfile -t files < <(find dist -name '*.test.js' | sort)
+# Test files run in parallel up to the machine's two cores; each one starts its own servers on free ports.
+exec node --test --test-concurrency=2 "${files[@]}"
