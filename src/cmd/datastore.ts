@@ -1,8 +1,117 @@
-import type { Command } from "commander";
+/** `tk8s datastore`: the etcd v3-compatible store, with etcd's flag names and defaults. */
+import { InvalidArgumentError, Option, type Command } from "commander";
+import { ClientServer, listenPeer } from "../etcd/client_server.js";
+import { defaultConfig, MAX_REQUEST_BYTES_DEFAULT, MAX_TXN_OPS_DEFAULT, parseInitialCluster, parseRetentionMs, SNAPSHOT_COUNT_DEFAULT, type DatastoreConfig } from "../etcd/config.js";
+import { EtcdServer } from "../etcd/server.js";
+import { newNodeEnv, type LogLevel } from "../platform/node/node_env.js";
 
-/** `tk8s datastore`: the etcd-compatible store (flags as etcd's). Wired in src/etcd/. */
-export function addDatastoreCommand(program: Command): void {
-  program.command("datastore").description("run the etcd v3-compatible datastore").action(() => {
-    throw new Error("datastore is not wired yet");
+function nonNegativeInt(flag: string) {
+  return (v: string): number => {
+    if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${flag} must be a non-negative integer: current value is "${v}"`);
+    return Number(v);
+  };
+}
+
+function urlList(flag: string) {
+  return (v: string): string[] => {
+    const urls = v.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+    for (const u of urls) {
+      let parsed: URL;
+      try {
+        parsed = new URL(u);
+      } catch {
+        throw new InvalidArgumentError(`${flag} must be a comma-separated list of URLs: "${u}" is not a URL`);
+      }
+      if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new InvalidArgumentError(`${flag}: "${u}" must use http:// or https://`);
+      if (parsed.port === "") throw new InvalidArgumentError(`${flag}: "${u}" must name a port`);
+    }
+    return urls;
+  };
+}
+
+interface DatastoreFlags {
+  name: string;
+  dataDir?: string;
+  listenClientUrls: string[];
+  advertiseClientUrls?: string[];
+  listenPeerUrls: string[];
+  initialAdvertisePeerUrls?: string[];
+  initialCluster?: string;
+  initialClusterState: "new" | "existing";
+  initialClusterToken: string;
+  quotaBackendBytes: number;
+  maxRequestBytes: number;
+  maxTxnOps: number;
+  autoCompactionRetention: string;
+  autoCompactionMode: "periodic" | "revision";
+  snapshotCount: number;
+  logLevel: LogLevel;
+}
+
+export function configFromFlags(f: DatastoreFlags): DatastoreConfig {
+  const peers = f.initialAdvertisePeerUrls ?? f.listenPeerUrls;
+  const cfg = defaultConfig({
+    name: f.name,
+    dataDir: f.dataDir ?? `${f.name}.etcd`,
+    listenClientUrls: f.listenClientUrls,
+    advertiseClientUrls: f.advertiseClientUrls ?? f.listenClientUrls,
+    listenPeerUrls: f.listenPeerUrls,
+    initialAdvertisePeerUrls: peers,
+    initialCluster: f.initialCluster ?? peers.map((p) => `${f.name}=${p}`).join(","),
+    initialClusterState: f.initialClusterState,
+    initialClusterToken: f.initialClusterToken,
+    quotaBackendBytes: f.quotaBackendBytes,
+    maxRequestBytes: f.maxRequestBytes,
+    maxTxnOps: f.maxTxnOps,
+    autoCompactionRetention: f.autoCompactionRetention,
+    autoCompactionMode: f.autoCompactionMode,
+    snapshotCount: f.snapshotCount,
   });
+  parseInitialCluster(cfg.initialCluster);
+  if (cfg.autoCompactionMode === "periodic" && cfg.autoCompactionRetention !== "0") parseRetentionMs(cfg.autoCompactionRetention);
+  if (cfg.autoCompactionMode === "revision" && !/^\d+$/.test(cfg.autoCompactionRetention)) {
+    throw new Error(`Cannot start: --auto-compaction-retention must be a revision count in revision mode: current value is "${cfg.autoCompactionRetention}"`);
+  }
+  return cfg;
+}
+
+export function addDatastoreCommand(program: Command): void {
+  program
+    .command("datastore")
+    .description("run the etcd v3-compatible datastore (single member; flags as etcd's)")
+    .option("--name <name>", "human-readable name for this member", "default")
+    .option("--data-dir <path>", "path to the data directory (default: ${name}.etcd)")
+    .option("--listen-client-urls <urls>", "URLs to listen on for client traffic", urlList("--listen-client-urls"), ["http://localhost:2379"])
+    .option("--advertise-client-urls <urls>", "client URLs to advertise to the rest of the cluster", urlList("--advertise-client-urls"))
+    .option("--listen-peer-urls <urls>", "URLs to listen on for peer traffic", urlList("--listen-peer-urls"), ["http://localhost:2380"])
+    .option("--initial-advertise-peer-urls <urls>", "this member's peer URLs to advertise to the rest of the cluster", urlList("--initial-advertise-peer-urls"))
+    .option("--initial-cluster <members>", "initial cluster configuration for bootstrapping (name=peerURL,...)")
+    .addOption(new Option("--initial-cluster-state <state>", "initial cluster state").choices(["new", "existing"]).default("new"))
+    .option("--initial-cluster-token <token>", "initial cluster token for the cluster during bootstrap", "etcd-cluster")
+    .option("--quota-backend-bytes <bytes>", "raise an alarm when the backend size exceeds the quota (0 = default 2 GiB)", nonNegativeInt("--quota-backend-bytes"), 0)
+    .option("--max-request-bytes <bytes>", "maximum client request size in bytes the server will accept", nonNegativeInt("--max-request-bytes"), MAX_REQUEST_BYTES_DEFAULT)
+    .option("--max-txn-ops <n>", "maximum number of operations permitted in a transaction", nonNegativeInt("--max-txn-ops"), MAX_TXN_OPS_DEFAULT)
+    .option("--auto-compaction-retention <retention>", "auto compaction retention (hours or a duration like 30m in periodic mode; revisions in revision mode; 0 disables)", "0")
+    .addOption(new Option("--auto-compaction-mode <mode>", "interpret retention as time (periodic) or a revision count").choices(["periodic", "revision"]).default("periodic"))
+    .option("--snapshot-count <n>", "number of committed transactions that trigger a snapshot", nonNegativeInt("--snapshot-count"), SNAPSHOT_COUNT_DEFAULT)
+    .addOption(new Option("--log-level <level>", "log level").choices(["debug", "info", "warn", "error"]).default("info"))
+    .action(async (flags: DatastoreFlags) => {
+      const config = configFromFlags(flags);
+      const env = newNodeEnv({ logLevel: flags.logLevel, logFields: { component: "datastore", member: config.name } });
+      const server = await EtcdServer.open(env, config);
+      const clients = await ClientServer.listen(server, env, config.listenClientUrls);
+      const peers = await listenPeer(server, env, config.listenPeerUrls);
+      env.log.info("ready to serve client requests", { clientUrls: config.advertiseClientUrls });
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string) => {
+          env.log.info("received signal; shutting down", { signal });
+          resolve();
+        };
+        process.once("SIGTERM", () => stop("SIGTERM"));
+        process.once("SIGINT", () => stop("SIGINT"));
+      });
+      await clients.close();
+      for (const p of peers) p.close();
+      await server.close();
+    });
 }

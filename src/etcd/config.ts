@@ -1,0 +1,84 @@
+/** The datastore's configuration, named and defaulted as etcd's flags. */
+export interface DatastoreConfig {
+  readonly name: string;
+  readonly dataDir: string;
+  readonly listenClientUrls: string[];
+  readonly advertiseClientUrls: string[];
+  readonly listenPeerUrls: string[];
+  readonly initialAdvertisePeerUrls: string[];
+  /** name=peerURL,… */
+  readonly initialCluster: string;
+  readonly initialClusterState: "new" | "existing";
+  readonly initialClusterToken: string;
+  /** 0: etcd's default (2 GiB). */
+  readonly quotaBackendBytes: number;
+  readonly maxRequestBytes: number;
+  readonly maxTxnOps: number;
+  /** "0" disables; periodic mode: a duration ("1h", "30m") or hours as a number; revision mode: a count. */
+  readonly autoCompactionRetention: string;
+  readonly autoCompactionMode: "periodic" | "revision";
+  readonly snapshotCount: number;
+}
+
+/** etcd's DefaultQuotaBytes. */
+export const QUOTA_BACKEND_BYTES_DEFAULT = 2 * 1024 * 1024 * 1024;
+/** etcd's default --max-request-bytes (1.5 MiB): the largest request the log accepts. */
+export const MAX_REQUEST_BYTES_DEFAULT = 1.5 * 1024 * 1024;
+/** etcd's default --max-txn-ops. */
+export const MAX_TXN_OPS_DEFAULT = 128;
+/** etcd 3.4's default --snapshot-count. */
+export const SNAPSHOT_COUNT_DEFAULT = 100_000;
+/** gRPC's receive limit sits above the request limit, as etcd's does, so oversize requests get etcd's error, not gRPC's. */
+export const GRPC_OVERHEAD_BYTES = 512 * 1024;
+
+export function defaultConfig(overrides: Partial<DatastoreConfig> = {}): DatastoreConfig {
+  const name = overrides.name ?? "default";
+  const peer = overrides.initialAdvertisePeerUrls ?? ["http://localhost:2380"];
+  return {
+    name,
+    dataDir: `${name}.etcd`,
+    listenClientUrls: ["http://localhost:2379"],
+    advertiseClientUrls: ["http://localhost:2379"],
+    listenPeerUrls: ["http://localhost:2380"],
+    initialAdvertisePeerUrls: peer,
+    initialCluster: `${name}=${peer.join(`,${name}=`)}`,
+    initialClusterState: "new",
+    initialClusterToken: "etcd-cluster",
+    quotaBackendBytes: 0,
+    maxRequestBytes: MAX_REQUEST_BYTES_DEFAULT,
+    maxTxnOps: MAX_TXN_OPS_DEFAULT,
+    autoCompactionRetention: "0",
+    autoCompactionMode: "periodic",
+    snapshotCount: SNAPSHOT_COUNT_DEFAULT,
+    ...overrides,
+  };
+}
+
+/** Parses "name=url,name=url" into members in order. */
+export function parseInitialCluster(s: string): { name: string; peerUrls: string[] }[] {
+  const byName = new Map<string, string[]>();
+  for (const part of s.split(",").map((p) => p.trim()).filter((p) => p.length > 0)) {
+    const eq = part.indexOf("=");
+    if (eq <= 0) throw new Error(`Cannot parse --initial-cluster: "${part}" is not name=url`);
+    const name = part.slice(0, eq);
+    const url = part.slice(eq + 1);
+    new URL(url);
+    byName.set(name, [...(byName.get(name) ?? []), url]);
+  }
+  return [...byName].map(([name, peerUrls]) => ({ name, peerUrls }));
+}
+
+/** Parses --auto-compaction-retention for periodic mode into milliseconds (a bare number means hours, as etcd). */
+export function parseRetentionMs(s: string): number {
+  if (/^\d+(\.\d+)?$/.test(s)) return Number(s) * 3600_000;
+  const re = /(\d+(?:\.\d+)?)(h|m|s|ms)/g;
+  let total = 0;
+  let consumed = 0;
+  for (const m of s.matchAll(re)) {
+    const n = Number(m[1]);
+    total += m[2] === "h" ? n * 3600_000 : m[2] === "m" ? n * 60_000 : m[2] === "s" ? n * 1000 : n;
+    consumed += m[0].length;
+  }
+  if (consumed !== s.length || consumed === 0) throw new Error(`Cannot parse --auto-compaction-retention: "${s}" is neither hours nor a duration like 30m`);
+  return total;
+}

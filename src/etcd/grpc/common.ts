@@ -1,0 +1,75 @@
+/** What every etcd gRPC handler shares: response headers, request sizes, and the one place errors become statuses. */
+import * as grpc from "@grpc/grpc-js";
+import { AssertionError } from "../../util/assert.js";
+import { mapMvccError } from "../apply.js";
+import { EtcdError } from "../errors.js";
+import type { ResponseHeader } from "../pb.js";
+import type { EtcdServer } from "../server.js";
+
+export function header(server: EtcdServer, revision?: number): ResponseHeader {
+  return {
+    cluster_id: server.clusterId.toString(),
+    member_id: server.member.id.toString(),
+    revision: String(revision ?? server.kv.currentRevision),
+    raft_term: String(server.term),
+  };
+}
+
+const requestSizes = new WeakMap<object, number>();
+
+/** The encoded size of a request as it arrived (for --max-request-bytes). */
+export function requestSize(req: object): number {
+  return requestSizes.get(req) ?? 0;
+}
+
+/** A copy of a service definition whose request decoder remembers each request's size on the wire. */
+export function withRequestSizes(def: grpc.ServiceDefinition): grpc.ServiceDefinition {
+  const out: Record<string, grpc.MethodDefinition<object, object>> = {};
+  for (const [name, m] of Object.entries(def as Record<string, grpc.MethodDefinition<object, object>>)) {
+    out[name] = {
+      ...m,
+      requestDeserialize: (buf: Buffer) => {
+        const req = m.requestDeserialize(buf);
+        requestSizes.set(req, buf.length);
+        return req;
+      },
+    };
+  }
+  return out as grpc.ServiceDefinition;
+}
+
+export function toServiceError(err: unknown, log: (msg: string, f: Record<string, unknown>) => void): grpc.ServiceError {
+  if (err instanceof AssertionError) throw err;
+  const mapped = mapMvccError(err);
+  if (mapped instanceof EtcdError) {
+    return Object.assign(new Error(mapped.message), { code: mapped.code, details: mapped.message, metadata: new grpc.Metadata() });
+  }
+  const message = mapped instanceof Error ? mapped.message : String(mapped);
+  log("request failed with an internal error", { error: message });
+  return Object.assign(new Error(message), { code: grpc.status.INTERNAL, details: `etcdserver: ${message}`, metadata: new grpc.Metadata() });
+}
+
+/** Wraps an async handler as a unary gRPC call with etcd's error mapping and the handled-total metric. */
+export function unary<Req extends object, Res>(
+  server: EtcdServer,
+  service: string,
+  method: string,
+  fn: (req: Req) => Res | Promise<Res>,
+  log: (msg: string, f: Record<string, unknown>) => void,
+): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    Promise.resolve()
+      .then(() => fn(call.request))
+      .then(
+        (res) => {
+          server.metrics.grpcHandled.inc({ grpc_type: "unary", grpc_service: `etcdserverpb.${service}`, grpc_method: method, grpc_code: "OK" });
+          callback(null, res);
+        },
+        (err: unknown) => {
+          const e = toServiceError(err, log);
+          server.metrics.grpcHandled.inc({ grpc_type: "unary", grpc_service: `etcdserverpb.${service}`, grpc_method: method, grpc_code: grpc.status[e.code] ?? String(e.code) });
+          callback(e, null);
+        },
+      );
+  };
+}

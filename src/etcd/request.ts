@@ -1,0 +1,72 @@
+/**
+ * Requests as they travel through the log (etcd's InternalRaftRequest): an op byte, a request ID that
+ * the proposer waits on, and the client's request in its protobuf encoding — the wire format is already
+ * a stable, versioned encoding, so the log reuses it.
+ */
+import { loadEtcdProtos } from "./proto.js";
+import type { AlarmRequest, CompactionRequest, DeleteRangeRequest, LeaseGrantRequest, LeaseRevokeRequest, PutRequest, TxnRequest } from "./pb.js";
+import { assert } from "../util/assert.js";
+
+export type InternalRequest =
+  | { readonly op: "put"; readonly req: PutRequest }
+  | { readonly op: "deleteRange"; readonly req: DeleteRangeRequest }
+  | { readonly op: "txn"; readonly req: TxnRequest }
+  | { readonly op: "compact"; readonly req: CompactionRequest }
+  | { readonly op: "leaseGrant"; readonly req: LeaseGrantRequest }
+  | { readonly op: "leaseRevoke"; readonly req: LeaseRevokeRequest }
+  | { readonly op: "alarm"; readonly req: AlarmRequest };
+
+const OPS = ["put", "deleteRange", "txn", "compact", "leaseGrant", "leaseRevoke", "alarm"] as const;
+type Op = (typeof OPS)[number];
+
+interface Codec {
+  serialize(v: unknown): Buffer;
+  deserialize(b: Buffer): unknown;
+}
+
+let codecs: Record<Op, Codec> | null = null;
+
+function codecFor(op: Op): Codec {
+  if (codecs === null) {
+    const p = loadEtcdProtos();
+    const m = (svc: Record<string, { requestSerialize: (v: unknown) => Buffer; requestDeserialize: (b: Buffer) => unknown }>, name: string): Codec => {
+      const def = svc[name];
+      assert(def !== undefined, `no method ${name}`);
+      return { serialize: (v) => def.requestSerialize(v), deserialize: (b) => def.requestDeserialize(b) };
+    };
+    const kv = p.kv as unknown as Parameters<typeof m>[0];
+    const lease = p.lease as unknown as Parameters<typeof m>[0];
+    const maint = p.maintenance as unknown as Parameters<typeof m>[0];
+    codecs = {
+      put: m(kv, "Put"),
+      deleteRange: m(kv, "DeleteRange"),
+      txn: m(kv, "Txn"),
+      compact: m(kv, "Compact"),
+      leaseGrant: m(lease, "LeaseGrant"),
+      leaseRevoke: m(lease, "LeaseRevoke"),
+      alarm: m(maint, "Alarm"),
+    };
+  }
+  return codecs[op];
+}
+
+const HEADER_BYTES = 9;
+
+export function encodeRequest(id: bigint, r: InternalRequest): Buffer {
+  const body = codecFor(r.op).serialize(r.req);
+  const out = Buffer.allocUnsafe(HEADER_BYTES + body.length);
+  out[0] = OPS.indexOf(r.op);
+  out.writeBigUInt64BE(id, 1);
+  body.copy(out, HEADER_BYTES);
+  return out;
+}
+
+export function decodeRequest(data: Uint8Array): { id: bigint; request: InternalRequest } {
+  const b = Buffer.from(data.buffer, data.byteOffset, data.length);
+  assert(b.length >= HEADER_BYTES, `log entry of ${b.length} bytes is too short for a request`);
+  const op = OPS[b[0]!];
+  assert(op !== undefined, `unknown op ${b[0]} in log entry`);
+  const id = b.readBigUInt64BE(1);
+  const req = codecFor(op).deserialize(b.subarray(HEADER_BYTES));
+  return { id, request: { op, req } as InternalRequest };
+}

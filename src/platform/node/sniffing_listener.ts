@@ -1,0 +1,49 @@
+/**
+ * One TCP port, two protocols, as etcd serves its client port: connections that open with the HTTP/2
+ * preface ("PRI * HTTP/2.0") go to gRPC, everything else to the HTTP/1 handler (/health, /version,
+ * /metrics). Garbage gets the HTTP/1 parser's 400 and a closed connection; the server stays up.
+ */
+import * as net from "node:net";
+import type { Duplex } from "node:stream";
+
+/** Bytes we wait for before deciding; the preface's first three are enough. */
+const SNIFF_BYTES = 3;
+/** A connection that sends nothing for this long is dropped before it is classified. */
+const SNIFF_TIMEOUT_MS = 10_000;
+
+export interface SniffingListenerHandlers {
+  http2(socket: Duplex): void;
+  http1(socket: net.Socket): void;
+}
+
+export async function listenSniffing(host: string, port: number, handlers: SniffingListenerHandlers): Promise<net.Server> {
+  const server = net.createServer((socket) => {
+    socket.setNoDelay(true);
+    const timer = setTimeout(() => socket.destroy(), SNIFF_TIMEOUT_MS);
+    // Paused mode, not 'data': the HTTP/2 session reads the socket's handle directly, and only bytes
+    // put back with unshift() before it attaches (with the stream never set flowing) reach it.
+    const onReadable = (): void => {
+      const head = socket.read(SNIFF_BYTES) as Buffer | null;
+      if (head === null) {
+        if (socket.readableEnded) clearTimeout(timer);
+        return;
+      }
+      clearTimeout(timer);
+      socket.off("readable", onReadable);
+      socket.unshift(head);
+      if (head.toString("latin1") === "PRI") handlers.http2(socket);
+      else handlers.http1(socket);
+    };
+    socket.on("readable", onReadable);
+    socket.on("error", () => clearTimeout(timer));
+    socket.on("close", () => clearTimeout(timer));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  return server;
+}
