@@ -26,6 +26,8 @@ import { SoloNode } from "./solo_node.js";
 export const PROPOSALS_PENDING_MAX = 8192;
 /** How often expired leases are looked for (etcd checks every 500 ms). */
 export const LEASE_CHECK_INTERVAL_MS = 500;
+/** How stale the backend size used for the quota check may be; a quota is a soft bound in etcd too. */
+export const DB_SIZE_REFRESH_MS = 100;
 /** etcd's version this member reports; the wire API matches 3.5 (a superset of 3.4). */
 export const ETCD_VERSION = "3.5.0";
 export const ETCD_CLUSTER_VERSION = "3.5.0";
@@ -74,6 +76,8 @@ export class EtcdServer {
   #timers: Timer[] = [];
   #compactionSamples: { atMs: number; rev: number }[] = [];
   #snapshotting = false;
+  #dbSizeCachedBytes = 0;
+  #dbSizeReadAtMs = -Infinity;
 
   private constructor(
     env: Env,
@@ -134,6 +138,7 @@ export class EtcdServer {
       server.#applyEntry(e);
       replayed++;
     }
+    kv.persistMeta();
     await backend.commit();
     env.log.info("datastore member started", {
       name: config.name,
@@ -215,8 +220,8 @@ export class EtcdServer {
     if (this.#waiters.size >= PROPOSALS_PENDING_MAX) throw ErrTooManyRequests();
     if (needsQuota(request)) {
       if (this.#hasAlarm(AlarmType.NoSpace)) throw ErrNoSpace();
-      if (this.#backend.sizeBytes() + sizeBytes > this.quotaBytes) {
-        this.#env.log.warn("backend quota exceeded; raising NOSPACE alarm", { quotaBytes: this.quotaBytes, sizeBytes: this.#backend.sizeBytes() });
+      if (this.#dbSizeBytes() + sizeBytes > this.quotaBytes) {
+        this.#env.log.warn("backend quota exceeded; raising NOSPACE alarm", { quotaBytes: this.quotaBytes, sizeBytes: this.#dbSizeBytes() });
         void this.propose({ op: "alarm", req: { action: 1, memberID: this.member.id.toString(), alarm: AlarmType.NoSpace } }, 0).catch(() => {});
         throw ErrNoSpace();
       }
@@ -283,6 +288,16 @@ export class EtcdServer {
     this.#env.log.info("datastore member stopped", { name: this.config.name, appliedIndex: this.#appliedIndex });
   }
 
+  /** The backend's size, re-read at most every DB_SIZE_REFRESH_MS: reading LMDB's stats on every write is costly. */
+  #dbSizeBytes(): number {
+    const now = this.#env.clock.nowMs();
+    if (now - this.#dbSizeReadAtMs >= DB_SIZE_REFRESH_MS) {
+      this.#dbSizeCachedBytes = this.#backend.sizeBytes();
+      this.#dbSizeReadAtMs = now;
+    }
+    return this.#dbSizeCachedBytes;
+  }
+
   #checkRunning(): void {
     if (this.#stopped || this.#fatal !== null) throw ErrStopped();
   }
@@ -306,6 +321,10 @@ export class EtcdServer {
         continue;
       }
       const rd = this.#node.ready();
+      // Committed entries are already durable: apply (and acknowledge) them before waiting on the
+      // fsync of the next batch, so a write waits for one fsync, not two.
+      for (const e of rd.committed) this.#applyEntry(e);
+      if (rd.committed.length > 0) this.#kv.persistMeta();
       try {
         if (rd.entries.length > 0 || rd.mustSync) {
           const started = this.#env.clock.nowMs();
@@ -320,7 +339,6 @@ export class EtcdServer {
         this.#waiters.clear();
         return;
       }
-      for (const e of rd.committed) this.#applyEntry(e);
       this.#node.advance(rd);
       this.metrics.proposalsCommitted.set(this.#node.commitIndex);
       this.metrics.proposalsApplied.set(this.#appliedIndex);

@@ -2,9 +2,12 @@
  * One TCP port, two protocols, as etcd serves its client port: connections that open with the HTTP/2
  * preface ("PRI * HTTP/2.0") go to gRPC, everything else to the HTTP/1 handler (/health, /version,
  * /metrics). Garbage gets the HTTP/1 parser's 400 and a closed connection; the server stays up.
+ * HTTP/2 connections pass the authority guard first (see h2_authority_guard.ts): etcdctl 3.4 sends
+ * `:authority` values that Node's nghttp2 rejects.
  */
 import * as net from "node:net";
 import type { Duplex } from "node:stream";
+import { guardH2Authority } from "./h2_authority_guard.js";
 
 /** Bytes we wait for before deciding; the preface's first three are enough. */
 const SNIFF_BYTES = 3;
@@ -31,7 +34,7 @@ export async function listenSniffing(host: string, port: number, handlers: Sniff
       clearTimeout(timer);
       socket.off("readable", onReadable);
       socket.unshift(head);
-      if (head.toString("latin1") === "PRI") handlers.http2(socket);
+      if (head.toString("latin1") === "PRI") guardH2Authority(socket, (stream) => handlers.http2(stream));
       else handlers.http1(socket);
     };
     socket.on("readable", onReadable);

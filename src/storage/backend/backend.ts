@@ -14,6 +14,12 @@ import { assert } from "../../util/assert.js";
 
 /** LMDB's map size bounds the file; the quota (--quota-backend-bytes) is enforced below it by the server. */
 export const BACKEND_MAP_BYTES_MAX = 16 * 1024 * 1024 * 1024;
+/**
+ * How long LMDB gathers writes before it commits (and fsyncs) them, as etcd's backend batch interval
+ * (100 ms). The WAL carries durability in between; committing on every event-loop turn would put a
+ * second fsync stream on the disk that the WAL's fsyncs wait behind.
+ */
+export const BACKEND_COMMIT_DELAY_MS = 100;
 
 export interface LeaseRecord {
   readonly id: bigint;
@@ -32,6 +38,8 @@ export class Backend {
   /** Written but not yet committed: bucket key (latin1) → value, or null for a removal. */
   readonly #pending = new Map<string, Buffer | null>();
   #lastWrite: Promise<unknown> = Promise.resolve();
+  #pendingSince: string[] = [];
+  #settleScheduled = false;
   readonly #dir: string;
 
   private constructor(dir: string, root: RootDatabase<Buffer, Buffer>) {
@@ -44,7 +52,7 @@ export class Backend {
 
   static async open(env: Pick<Env, "fs">, dir: string): Promise<Backend> {
     await env.fs.mkdirp(dir);
-    const root = open<Buffer, Buffer>({ path: dir, keyEncoding: "binary", encoding: "binary", mapSize: BACKEND_MAP_BYTES_MAX, maxDbs: 8 });
+    const root = open<Buffer, Buffer>({ path: dir, keyEncoding: "binary", encoding: "binary", mapSize: BACKEND_MAP_BYTES_MAX, maxDbs: 8, commitDelay: BACKEND_COMMIT_DELAY_MS });
     return new Backend(dir, root);
   }
 
@@ -148,15 +156,27 @@ export class Backend {
 
   #track(p: Promise<unknown>, pendingKey: string | null, value: Buffer | null): void {
     this.#lastWrite = p;
-    p.then(
-      () => {
-        if (pendingKey !== null && this.#pending.get(pendingKey) === value) this.#pending.delete(pendingKey);
-      },
-      (err: unknown) => {
-        // A failed backend commit leaves memory ahead of disk: stop rather than serve what may be lost.
-        assert(false, `backend commit failed: ${err instanceof Error ? err.message : String(err)}`);
-      },
-    );
+    if (pendingKey !== null) this.#pendingSince.push(pendingKey);
+    if (this.#settleScheduled) return;
+    // One completion handler per event-loop turn, not one per write: every write of a turn is in the
+    // same LMDB transaction, so the last one's promise settles them all.
+    this.#settleScheduled = true;
+    queueMicrotask(() => {
+      this.#settleScheduled = false;
+      const keys = this.#pendingSince;
+      this.#pendingSince = [];
+      const snapshot = keys.map((k) => [k, this.#pending.get(k)] as const);
+      this.#lastWrite.then(
+        () => {
+          for (const [k, v] of snapshot) if (this.#pending.get(k) === v) this.#pending.delete(k);
+        },
+        (err: unknown) => {
+          // A failed backend commit leaves memory ahead of disk: stop rather than serve what may be lost.
+          assert(false, `backend commit failed: ${err instanceof Error ? err.message : String(err)}`);
+        },
+      );
+    });
+    void value;
   }
 }
 

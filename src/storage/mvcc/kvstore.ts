@@ -115,13 +115,21 @@ export class KVStore {
     return this.#index.size;
   }
 
-  /** Records the log position whose effects the backend now holds (written in the same batch as them). */
+  /** Records the log position whose effects the store now holds; `persistMeta` writes it with them. */
   setConsistentIndex(index: number, term: number): void {
     assert(index >= this.#consistentIndex, `consistent index ${index} went backwards from ${this.#consistentIndex}`);
     this.#consistentIndex = index;
     this.#consistentTerm = term;
-    this.backend.putMeta(META_CONSISTENT_INDEX, String(index));
-    this.backend.putMeta(META_CONSISTENT_TERM, String(term));
+  }
+
+  /**
+   * Writes the consistent index and current revision to the backend. Called once per applied batch, in
+   * the same event-loop turn as the batch's data writes, so they land in the same backend transaction.
+   */
+  persistMeta(): void {
+    this.backend.putMeta(META_CONSISTENT_INDEX, String(this.#consistentIndex));
+    this.backend.putMeta(META_CONSISTENT_TERM, String(this.#consistentTerm));
+    this.backend.putMeta(META_CURRENT_REVISION, String(this.#currentRev));
   }
 
   range(r: KeyRange, options: RangeOptions = {}): RangeResult {
@@ -246,7 +254,6 @@ export class KVStore {
     if (changed) {
       assert(newRev === this.#currentRev + 1, `write txn ended at ${newRev}, expected ${this.#currentRev + 1}`);
       this.#currentRev = newRev;
-      this.backend.putMeta(META_CURRENT_REVISION, String(newRev));
     }
   }
 }
