@@ -30,6 +30,7 @@ import {
   type PutResponse,
   type RangeRequest,
   type RangeResponse,
+  type ResponseHeader,
   type RequestOp,
   type ResponseOp,
   type TxnRequest,
@@ -72,6 +73,11 @@ export interface ApplyResult {
 
 type Reader = Pick<WriteTxn, "range">;
 
+/** Responses nested in a txn carry a header with only the revision set, as etcd's applier leaves them. */
+function revisionHeader(revision: number): ResponseHeader {
+  return { cluster_id: "0", member_id: "0", revision: String(revision), raft_term: "0" };
+}
+
 export function applyRange(r: Reader, req: RangeRequest): RangeResponse {
   const limitReq = Number(req.limit);
   const sortOrderReq = req.sort_order as SortOrder;
@@ -108,7 +114,7 @@ export function applyRange(r: Reader, req: RangeRequest): RangeResponse {
     more = true;
   }
   return {
-    header: null,
+    header: revisionHeader(rr.rev),
     kvs: kvs.map((kv) => kvToPb(kv, req.keys_only)),
     more,
     count: String(rr.count),
@@ -147,12 +153,12 @@ function applyPut(txn: WriteTxn, req: PutRequest): PutResponse {
   const value = req.ignore_value && prev !== null ? prev.value : req.value;
   const lease = req.ignore_lease && prev !== null ? prev.lease : BigInt(req.lease);
   txn.put(req.key, value, lease);
-  return { header: null, prev_kv: req.prev_kv && prev !== null ? kvToPb(prev) : null };
+  return { header: revisionHeader(txn.revision), prev_kv: req.prev_kv && prev !== null ? kvToPb(prev) : null };
 }
 
 function applyDelete(txn: WriteTxn, req: DeleteRangeRequest): DeleteRangeResponse {
   const prevs = txn.deleteRange(toKeyRange(req.key, req.range_end));
-  return { header: null, deleted: String(prevs.length), prev_kvs: req.prev_kv ? prevs.map((kv) => kvToPb(kv)) : [] };
+  return { header: revisionHeader(txn.revision), deleted: String(prevs.length), prev_kvs: req.prev_kv ? prevs.map((kv) => kvToPb(kv)) : [] };
 }
 
 function compareInt(a: number | bigint, b: number | bigint): number {
@@ -241,7 +247,7 @@ function runPath(txn: WriteTxn, req: TxnRequest, path: TxnPath): TxnResponse {
   const responses: ResponseOp[] = [];
   let n = 0;
   for (const op of ops) responses.push(runOp(txn, op, path.nested, () => n++));
-  return { header: null, succeeded: path.succeeded, responses };
+  return { header: revisionHeader(txn.revision), succeeded: path.succeeded, responses };
 }
 
 function runOp(txn: WriteTxn, op: RequestOp, nested: TxnPath[], nextNested: () => number): ResponseOp {
@@ -288,8 +294,10 @@ function readOnlyNested(reader: Reader, req: TxnRequest, path: TxnPath): TxnResp
 }
 
 export interface Alarms {
-  activate(memberID: string, alarm: number): void;
-  deactivate(memberID: string, alarm: number): void;
+  /** Returns the alarm raised (etcd answers an activation with it). */
+  activate(memberID: string, alarm: number): { memberID: string; alarm: number }[];
+  /** Returns the alarms cleared (etcd answers a deactivation with them). */
+  deactivate(memberID: string, alarm: number): { memberID: string; alarm: number }[];
   list(): { memberID: string; alarm: number }[];
 }
 
@@ -356,9 +364,8 @@ export function applyRequest(store: KVStore, lessor: Lessor, alarms: Alarms, r: 
     }
     case "alarm": {
       const memberID = r.req.memberID;
-      if (r.req.action === 1) alarms.activate(memberID, r.req.alarm);
-      else if (r.req.action === 2) alarms.deactivate(memberID, r.req.alarm);
-      return { response: { alarms: alarms.list() }, revision: store.currentRevision, events: [] };
+      const changed = r.req.action === 1 ? alarms.activate(memberID, r.req.alarm) : r.req.action === 2 ? alarms.deactivate(memberID, r.req.alarm) : alarms.list();
+      return { response: { alarms: changed }, revision: store.currentRevision, events: [] };
     }
   }
 }

@@ -96,6 +96,7 @@ async function handleHttp(server: EtcdServer, req: http.IncomingMessage, res: ht
       json(200, { etcdserver: ETCD_VERSION, etcdcluster: ETCD_CLUSTER_VERSION });
       return;
     case "/metrics": {
+      server.refreshGauges();
       const body = await server.metrics.registry.metrics();
       res.writeHead(200, { "Content-Type": server.metrics.registry.contentType });
       res.end(body);

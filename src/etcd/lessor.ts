@@ -75,10 +75,10 @@ export class Lessor implements LeaseAttachments {
     return lease.ttlSeconds;
   }
 
-  /** Seconds left, rounded up as etcd reports them; -1 when expired. */
+  /** Whole seconds left, truncated as etcd reports them (int64 of the remaining duration); -1 when expired. */
   remainingSeconds(lease: Lease): number {
     const ms = lease.expiryMs - this.#clock.nowMs();
-    return ms <= 0 ? -1 : Math.ceil(ms / 1000);
+    return ms <= 0 ? -1 : Math.floor(ms / 1000);
   }
 
   /** Leases past their expiry, oldest first, at most `max`. */

@@ -14,6 +14,8 @@ export class DatastoreMetrics {
   readonly dbTotalSize = new Gauge({ name: "etcd_mvcc_db_total_size_in_bytes", help: "Total size of the underlying database physically allocated in bytes.", registers: [this.registry] });
   readonly dbInUseSize = new Gauge({ name: "etcd_mvcc_db_total_size_in_use_in_bytes", help: "Total size of the underlying database logically in use in bytes.", registers: [this.registry] });
   readonly keysTotal = new Gauge({ name: "etcd_debugging_mvcc_keys_total", help: "Total number of keys.", registers: [this.registry] });
+  readonly currentRevision = new Gauge({ name: "etcd_debugging_mvcc_current_revision", help: "The current revision of store.", registers: [this.registry] });
+  readonly compactRevision = new Gauge({ name: "etcd_debugging_mvcc_compact_revision", help: "The revision of the last compaction in store.", registers: [this.registry] });
   readonly watchersTotal = new Gauge({ name: "etcd_debugging_mvcc_watcher_total", help: "Total number of watchers.", registers: [this.registry] });
   readonly slowWatchers = new Gauge({ name: "etcd_debugging_mvcc_slow_watcher_total", help: "Total number of unsynced slow watchers.", registers: [this.registry] });
   readonly putTotal = new Counter({ name: "etcd_mvcc_put_total", help: "Total number of puts seen by this member.", registers: [this.registry] });

@@ -28,6 +28,10 @@ export const PROPOSALS_PENDING_MAX = 8192;
 export const LEASE_CHECK_INTERVAL_MS = 500;
 /** How stale the backend size used for the quota check may be; a quota is a soft bound in etcd too. */
 export const DB_SIZE_REFRESH_MS = 100;
+/** Snapshot images are padded to whole blocks of this size, as etcdctl expects of a bbolt file. */
+export const SNAPSHOT_BLOCK_BYTES = 512;
+/** Revision-mode auto compaction checks this often (etcd: 5 minutes). */
+export const REVISION_COMPACTION_INTERVAL_MS = 5 * 60_000;
 /** etcd's version this member reports; the wire API matches 3.5 (a superset of 3.4). */
 export const ETCD_VERSION = "3.5.0";
 export const ETCD_CLUSTER_VERSION = "3.5.0";
@@ -73,7 +77,8 @@ export class EtcdServer {
   #loopDone: Promise<void> = Promise.resolve();
   #stopped = false;
   #fatal: unknown = null;
-  #timers: Timer[] = [];
+  /** One pending timer per periodic job, so stopping cancels exactly what is scheduled. */
+  readonly #timers = new Map<string, Timer>();
   #compactionSamples: { atMs: number; rev: number }[] = [];
   #snapshotting = false;
   #dbSizeCachedBytes = 0;
@@ -222,7 +227,8 @@ export class EtcdServer {
       if (this.#hasAlarm(AlarmType.NoSpace)) throw ErrNoSpace();
       if (this.#dbSizeBytes() + sizeBytes > this.quotaBytes) {
         this.#env.log.warn("backend quota exceeded; raising NOSPACE alarm", { quotaBytes: this.quotaBytes, sizeBytes: this.#dbSizeBytes() });
-        void this.propose({ op: "alarm", req: { action: 1, memberID: this.member.id.toString(), alarm: AlarmType.NoSpace } }, 0).catch(() => {});
+        // As etcd: the alarm is in place before the client hears "database space exceeded".
+        await this.propose({ op: "alarm", req: { action: 1, memberID: this.member.id.toString(), alarm: AlarmType.NoSpace } }, 0);
         throw ErrNoSpace();
       }
     }
@@ -267,6 +273,10 @@ export class EtcdServer {
     this.#backend.forEachRevision(Buffer.alloc(0), null, (k, v) => void chunks.push(frame(1, k, v)));
     for (const l of this.#backend.leases()) chunks.push(frame(2, Buffer.from(l.id.toString()), Buffer.from(String(l.ttlSeconds))));
     chunks.push(frame(3, Buffer.from("consistent_index"), Buffer.from(String(this.#kv.consistentIndex))));
+    // etcdctl 3.4 accepts a stream only if it is a whole number of 512-byte blocks plus the 32-byte
+    // sha256 trailer (a bbolt file always is); zero padding is the image's end marker.
+    const bytes = chunks.reduce((n, c) => n + c.length, 0);
+    chunks.push(Buffer.alloc((SNAPSHOT_BLOCK_BYTES - (bytes % SNAPSHOT_BLOCK_BYTES)) % SNAPSHOT_BLOCK_BYTES));
     const hash = createHash("sha256");
     for (const c of chunks) hash.update(c);
     chunks.push(hash.digest());
@@ -277,7 +287,7 @@ export class EtcdServer {
   async close(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    for (const t of this.#timers) t.cancel();
+    for (const t of this.#timers.values()) t.cancel();
     this.#watchable.close();
     this.#wake();
     await this.#loopDone.catch(() => {});
@@ -379,14 +389,23 @@ export class EtcdServer {
     const persist = () => this.#backend.putMeta("alarms", JSON.stringify([...this.#alarms.values()]));
     return {
       activate: (memberID, alarm) => {
-        this.#alarms.set(`${memberID}/${alarm}`, { memberID, alarm });
+        const a = { memberID, alarm };
+        this.#alarms.set(`${memberID}/${alarm}`, a);
         persist();
         this.#env.log.warn("alarm raised", { memberID, alarm: alarm === AlarmType.NoSpace ? "NOSPACE" : alarm });
+        return [a];
       },
       deactivate: (memberID, alarm) => {
-        for (const [k, a] of this.#alarms) if ((memberID === "0" || a.memberID === memberID) && (alarm === 0 || a.alarm === alarm)) this.#alarms.delete(k);
+        const cleared: { memberID: string; alarm: number }[] = [];
+        for (const [k, a] of this.#alarms) {
+          if ((memberID === "0" || a.memberID === memberID) && (alarm === 0 || a.alarm === alarm)) {
+            this.#alarms.delete(k);
+            cleared.push(a);
+          }
+        }
         persist();
-        this.#env.log.info("alarm cleared", { memberID, alarm });
+        this.#env.log.info("alarm cleared", { memberID, alarm, cleared: cleared.length });
+        return cleared;
       },
       list: () => this.alarmList(),
     };
@@ -421,6 +440,11 @@ export class EtcdServer {
     })();
   }
 
+  #schedule(job: string, delayMs: number, fn: () => void): void {
+    if (this.#stopped) return;
+    this.#timers.set(job, this.#env.clock.setTimer(delayMs, fn));
+  }
+
   #startTimers(): void {
     const leaseCheck = (): void => {
       if (this.#stopped) return;
@@ -432,20 +456,22 @@ export class EtcdServer {
           () => this.#revoking.delete(id),
         );
       }
-      this.#refreshGauges();
-      this.#timers.push(this.#env.clock.setTimer(LEASE_CHECK_INTERVAL_MS, leaseCheck));
+      this.refreshGauges();
+      this.#schedule("leases", LEASE_CHECK_INTERVAL_MS, leaseCheck);
     };
-    this.#timers.push(this.#env.clock.setTimer(LEASE_CHECK_INTERVAL_MS, leaseCheck));
+    this.#schedule("leases", LEASE_CHECK_INTERVAL_MS, leaseCheck);
     this.#startAutoCompaction();
   }
 
-  #refreshGauges(): void {
+  /** Brings the gauges that are sampled (sizes, counts) up to date; called on each /metrics scrape too. */
+  refreshGauges(): void {
     this.metrics.dbTotalSize.set(this.#backend.sizeBytes());
     this.metrics.dbInUseSize.set(this.#backend.sizeInUseBytes());
     this.metrics.keysTotal.set(this.#kv.keyCount);
+    this.metrics.currentRevision.set(this.#kv.currentRevision);
+    this.metrics.compactRevision.set(this.#kv.compactRevision);
     this.metrics.watchersTotal.set(this.#watchable.watcherCount);
     this.metrics.slowWatchers.set(this.#watchable.unsyncedCount);
-    this.#timers = this.#timers.filter(() => true);
   }
 
   /**
@@ -465,9 +491,9 @@ export class EtcdServer {
       const tick = (): void => {
         if (this.#stopped) return;
         compactTo(this.#kv.currentRevision - keep);
-        this.#timers.push(this.#env.clock.setTimer(5 * 60_000, tick));
+        this.#schedule("compaction", REVISION_COMPACTION_INTERVAL_MS, tick);
       };
-      this.#timers.push(this.#env.clock.setTimer(5 * 60_000, tick));
+      this.#schedule("compaction", REVISION_COMPACTION_INTERVAL_MS, tick);
       return;
     }
     const retentionMs = parseRetentionMs(retention);
@@ -480,9 +506,9 @@ export class EtcdServer {
       let target = -1;
       while (this.#compactionSamples.length > 0 && now - this.#compactionSamples[0]!.atMs >= retentionMs) target = this.#compactionSamples.shift()!.rev;
       if (target > 0) compactTo(target);
-      this.#timers.push(this.#env.clock.setTimer(intervalMs, tick));
+      this.#schedule("compaction", intervalMs, tick);
     };
-    this.#timers.push(this.#env.clock.setTimer(intervalMs, tick));
+    this.#schedule("compaction", intervalMs, tick);
   }
 }
 

@@ -32,7 +32,7 @@ import { assert, rethrowIfAssertion } from "../../util/assert.js";
 // --- Limits ---
 
 /** Larger header blocks are forwarded unread, and the connection is rewritten no further (its HPACK context is
- * lost then). Node refuses header lists over 64 KiB by default, so no working request is that large. */
+ * lost then). Node's default SETTINGS_MAX_HEADER_LIST_SIZE is 64 KiB of decoded headers; real requests are far smaller. */
 export const HEADER_BLOCK_BYTES_MAX = 256 * 1024;
 /** Client bytes held while the first request is classified: a preface, SETTINGS, a header block and a whole
  * initial flow-control window of DATA (64 KiB) fit several times. Past it the guard decides without waiting. */
@@ -68,7 +68,7 @@ const EMPTY = Buffer.alloc(0);
 const HEADER_TABLE_BYTES_DEFAULT = 4096;
 /** RFC 7541 §4.1: an entry's size is its name and value octets plus 32. */
 const HEADER_ENTRY_OVERHEAD_BYTES = 32;
-/** Integers past this come from no real encoder; nghttp2 rejects them too. */
+/** Integers past this come from no real encoder: HPACK integers are indexes, lengths and table sizes. */
 const HPACK_INTEGER_MAX = 2 ** 31 - 1;
 /** Continuation octets of an integer carry 7 bits each; 5 of them already exceed HPACK_INTEGER_MAX. */
 const HPACK_INTEGER_SHIFT_MAX = 28;
@@ -416,7 +416,8 @@ export class HeaderBlockRewriter {
  * Frames a header block as one HEADERS and as many CONTINUATION frames as needed, each payload at most
  * FRAME_PAYLOAD_BYTES_MAX. Keeps END_STREAM and the PRIORITY fields; drops padding (it carries nothing).
  */
-export function encodeHeaderFrames(streamId: number, flags: number, priority: Buffer | null, block: Buffer): Buffer[] {
+export function encodeHeaderFrames(block: Buffer, frame: { streamId: number; flags: number; priority: Buffer | null }): Buffer[] {
+  const { streamId, flags, priority } = frame;
   assert(priority === null || priority.length === PRIORITY_FIELDS_BYTES, "PRIORITY fields are 5 bytes");
   const frames: Buffer[] = [];
   let pos = 0;
@@ -626,7 +627,7 @@ export class ClientFrameRewriter implements ClientStreamFacts {
       return;
     }
     this.#headerBlocksRewritten++;
-    out.push(...encodeHeaderFrames(block.streamId, block.flags, block.priority, result.block));
+    out.push(...encodeHeaderFrames(result.block, block));
   }
 
   /** Forwards a held block as it came and stops reading header blocks: our HPACK context no longer matches the client's. */
@@ -655,6 +656,7 @@ export function decideH2Path(facts: ClientStreamFacts, options: { timedOut: bool
   if (facts.framingLost) return "native"; // not HTTP/2 as we read it: Node answers it as it did without the guard
   if (facts.headerBlocksRewritten > 0) return "rewrite";
   const ackOutstanding = facts.prefaceOk && !facts.settingsAckDropped;
+  // A PING or DATA before any request means the client is not waiting on us; it may want its PING answered.
   const requestSeen = facts.headerBlocks > 0 || facts.otherFrames > 0 || facts.hpackLost;
   if (requestSeen && !ackOutstanding) return "native";
   if (options.timedOut || facts.inputBytes > GUARD_BUFFERED_BYTES_MAX) return ackOutstanding ? "rewrite" : "native";

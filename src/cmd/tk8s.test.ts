@@ -1,0 +1,45 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const BIN = fileURLToPath(new URL("../../../bin/tk8s.js", import.meta.url));
+const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", timeout: 20_000 });
+
+test("tk8s --help lists the datastore command and exits 0", () => {
+  const r = run("--help");
+  assert.equal(r.status, 0);
+  assert.match(r.stdout, /datastore/);
+});
+
+test("tk8s datastore --help shows etcd's flag names", () => {
+  const r = run("datastore", "--help");
+  assert.equal(r.status, 0);
+  for (const flag of ["--name", "--data-dir", "--listen-client-urls", "--advertise-client-urls", "--listen-peer-urls", "--initial-advertise-peer-urls", "--initial-cluster", "--initial-cluster-state", "--quota-backend-bytes", "--max-request-bytes", "--auto-compaction-retention", "--snapshot-count"]) {
+    assert.ok(r.stdout.includes(flag), `missing ${flag}`);
+  }
+});
+
+const bad = [
+  { name: "an unknown flag", args: ["datastore", "--no-such-flag"], want: /unknown option '--no-such-flag'/ },
+  { name: "a non-numeric size", args: ["datastore", "--max-request-bytes", "lots"], want: /--max-request-bytes must be a non-negative integer: current value is "lots"/ },
+  { name: "a URL without a port", args: ["datastore", "--listen-client-urls", "http://127.0.0.1"], want: /must name a port/ },
+  { name: "a bad cluster state", args: ["datastore", "--initial-cluster-state", "maybe"], want: /Allowed choices are new, existing/ },
+  { name: "an unknown command", args: ["frobnicate"], want: /unknown command 'frobnicate'/ },
+];
+for (const c of bad) {
+  test(`tk8s rejects ${c.name} with one clear error line and a non-zero exit`, () => {
+    const r = run(...c.args);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, c.want);
+    assert.equal(r.stderr.split("\n").filter((l) => l.startsWith("error:") || l.startsWith("tk8s:")).length, 1, r.stderr);
+  });
+}
+
+test("tk8s datastore refuses a multi-member --initial-cluster with a clear line, until Raft lands", () => {
+  const dir = fileURLToPath(new URL(`../../../dist/tmp-cli-${process.pid}`, import.meta.url));
+  const r = run("datastore", "--data-dir", dir, "--listen-client-urls", "http://127.0.0.1:1", "--initial-cluster", "default=http://127.0.0.1:2380,b=http://127.0.0.1:2381");
+  spawnSync("rm", ["-rf", dir]);
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /^tk8s: Cannot start: --initial-cluster names 2 members/m);
+});
