@@ -42,7 +42,7 @@ export function missingPrerequisites(kind: DatastoreKind): string[] {
 }
 
 /**
- * For `describe(name, { skip: suiteSkipReason(kind) }, …)`. Outside CI a machine without etcd skips the
+ * The skip reason behind suiteOptions(). Outside CI a machine without etcd skips the
  * suite ("etcd not installed"). Under CI=true it never skips: the suite runs and its before() hook fails
  * with the list of what is missing, because a contract suite that silently skips proves nothing.
  */
