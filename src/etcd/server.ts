@@ -133,7 +133,15 @@ export class EtcdServer {
       );
     }
     const entries = opened.entries;
-    const lastIndex = entries.length > 0 ? entries[entries.length - 1]!.index : Math.max(snapshotIndex, kv.consistentIndex, opened.hardState.commit);
+    const walLastIndex = entries.length > 0 ? entries[entries.length - 1]!.index : Math.max(snapshotIndex, opened.hardState.commit);
+    if (kv.consistentIndex > walLastIndex) {
+      // Only entries already durable in the WAL are ever applied, so this means the WAL lost
+      // acknowledged entries: refuse to continue rather than hand their indexes to new writes.
+      throw new Error(
+        `Cannot start: the backend has applied log index ${kv.consistentIndex} but the WAL in ${memberDir}/wal ends at ${walLastIndex}; the WAL has lost entries that were acknowledged`,
+      );
+    }
+    const lastIndex = walLastIndex;
     const node = new SoloNode({ id: member.id, hardState: opened.hardState, lastIndex });
     const server = new EtcdServer(env, config, { backend, kv, lessor, wal, snap, node, member, clusterId, appliedIndex: kv.consistentIndex, snapshotIndex });
     // Replay what the WAL has beyond the backend. On one member every entry in the WAL is committed.
