@@ -81,6 +81,9 @@ export class EtcdServer {
   readonly #timers = new Map<string, Timer>();
   #compactionSamples: { atMs: number; rev: number }[] = [];
   #snapshotting = false;
+  /** Set while maintenance waits for the ready loop to stop between Readys. */
+  #pauseRequested: (() => void) | null = null;
+  #resumeLoop: (() => void) | null = null;
   #dbSizeCachedBytes = 0;
   #dbSizeReadAtMs = -Infinity;
 
@@ -249,6 +252,29 @@ export class EtcdServer {
     return p;
   }
 
+  /**
+   * Rewrites the backend without its free pages (etcd's defrag). Writes wait meanwhile: the ready loop is
+   * held between Readys, so nothing is applied while the file is copied and swapped.
+   */
+  async defragment(): Promise<{ beforeBytes: number; afterBytes: number }> {
+    this.#checkRunning();
+    await new Promise<void>((paused) => {
+      this.#pauseRequested = paused;
+      this.#wake();
+    });
+    const started = this.#env.clock.nowMs();
+    try {
+      const sizes = await this.#backend.defragment();
+      this.#dbSizeReadAtMs = -Infinity;
+      this.#env.log.info("finished defragmenting the backend", { ...sizes, tookMs: Math.round(this.#env.clock.nowMs() - started) });
+      return sizes;
+    } finally {
+      const resume = this.#resumeLoop;
+      this.#resumeLoop = null;
+      resume?.();
+    }
+  }
+
   /** Waits until every write issued so far is durable in the backend (used before snapshots and on stop). */
   async flushBackend(): Promise<void> {
     await this.#backend.commit();
@@ -297,6 +323,7 @@ export class EtcdServer {
     this.#stopped = true;
     for (const t of this.#timers.values()) t.cancel();
     this.#watchable.close();
+    this.#resumeLoop?.();
     this.#wake();
     await this.#loopDone.catch(() => {});
     for (const w of this.#waiters.values()) w.reject(ErrStopped());
@@ -334,6 +361,15 @@ export class EtcdServer {
   /** The ready loop: persist → apply → advance. It never ends while the member runs. */
   async #readyLoop(): Promise<void> {
     while (!this.#stopped) {
+      if (this.#pauseRequested !== null) {
+        const paused = this.#pauseRequested;
+        this.#pauseRequested = null;
+        await new Promise<void>((resume) => {
+          this.#resumeLoop = resume;
+          paused();
+        });
+        continue;
+      }
       if (!this.#node.hasReady()) {
         await new Promise<void>((resolve) => (this.#loopWake = resolve));
         continue;

@@ -41,9 +41,7 @@ export function maintenanceService(server: EtcdServer, env: Env): grpc.UntypedSe
       return { header: header(server, h.revision), hash: h.hash, compact_revision: String(h.compactRevision), hash_revision: String(Number(req.revision) === 0 ? h.revision : Number(req.revision)) };
     }, l),
     Defragment: unary(server, "Maintenance", "Defragment", async () => {
-      // LMDB reuses freed pages in place, so the data file does not need rewriting to reclaim space;
-      // what defragment guarantees here is that every applied write is on disk.
-      await server.flushBackend();
+      await server.defragment();
       return { header: header(server) };
     }, l),
     Snapshot: (call: grpc.ServerWritableStream<object, object>) => {

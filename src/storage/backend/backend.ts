@@ -8,7 +8,7 @@
  * txWriteBuffer. Durability does not depend on the backend alone: the WAL is replayed from the backend's
  * consistent index on start-up.
  */
-import { open, type Database, type RootDatabase } from "lmdb";
+import { open, type Database, type Key, type RootDatabase } from "lmdb";
 import type { Env } from "../../env/env.js";
 import { assert } from "../../util/assert.js";
 
@@ -30,30 +30,104 @@ function hex(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.length).toString("latin1");
 }
 
+/** LMDB's stores inside one environment, swapped as a whole by defragment(). */
+interface Stores {
+  readonly root: RootDatabase<Buffer, Buffer>;
+  readonly key: Database<Buffer, Buffer>;
+  readonly meta: Database<string, string>;
+  readonly lease: Database<Buffer, Buffer>;
+}
+
+function openStores(dir: string): Stores {
+  // noSubdir: false — lmdb would otherwise take a path with a dot in its last part (".defrag") for a file.
+  const root = open<Buffer, Buffer>({ path: dir, noSubdir: false, keyEncoding: "binary", encoding: "binary", mapSize: BACKEND_MAP_BYTES_MAX, maxDbs: 8, commitDelay: BACKEND_COMMIT_DELAY_MS });
+  return {
+    root,
+    key: root.openDB({ name: "key", keyEncoding: "binary", encoding: "binary" }) as unknown as Database<Buffer, Buffer>,
+    meta: root.openDB({ name: "meta", encoding: "string" }) as unknown as Database<string, string>,
+    lease: root.openDB({ name: "lease", keyEncoding: "binary", encoding: "binary" }) as unknown as Database<Buffer, Buffer>,
+  };
+}
+
+/** Entries copied per chunk when defragmenting; each chunk is one LMDB transaction. */
+export const DEFRAG_CHUNK_ENTRIES = 10_000;
+
 export class Backend {
-  readonly #root: RootDatabase<Buffer, Buffer>;
-  readonly #key: Database<Buffer, Buffer>;
-  readonly #meta: Database<string, string>;
-  readonly #lease: Database<Buffer, Buffer>;
+  #stores: Stores;
   /** Written but not yet committed: bucket key (latin1) → value, or null for a removal. */
   readonly #pending = new Map<string, Buffer | null>();
   #lastWrite: Promise<unknown> = Promise.resolve();
   #pendingSince: string[] = [];
   #settleScheduled = false;
   readonly #dir: string;
+  readonly #env: Pick<Env, "fs">;
 
-  private constructor(dir: string, root: RootDatabase<Buffer, Buffer>) {
+  private constructor(env: Pick<Env, "fs">, dir: string, stores: Stores) {
+    this.#env = env;
     this.#dir = dir;
-    this.#root = root;
-    this.#key = root.openDB({ name: "key", keyEncoding: "binary", encoding: "binary" }) as unknown as Database<Buffer, Buffer>;
-    this.#meta = root.openDB({ name: "meta", encoding: "string" }) as unknown as Database<string, string>;
-    this.#lease = root.openDB({ name: "lease", keyEncoding: "binary", encoding: "binary" }) as unknown as Database<Buffer, Buffer>;
+    this.#stores = stores;
+  }
+
+  get #root(): RootDatabase<Buffer, Buffer> {
+    return this.#stores.root;
+  }
+  get #key(): Database<Buffer, Buffer> {
+    return this.#stores.key;
+  }
+  get #meta(): Database<string, string> {
+    return this.#stores.meta;
+  }
+  get #lease(): Database<Buffer, Buffer> {
+    return this.#stores.lease;
   }
 
   static async open(env: Pick<Env, "fs">, dir: string): Promise<Backend> {
+    await finishInterruptedDefragment(env, dir);
     await env.fs.mkdirp(dir);
-    const root = open<Buffer, Buffer>({ path: dir, keyEncoding: "binary", encoding: "binary", mapSize: BACKEND_MAP_BYTES_MAX, maxDbs: 8, commitDelay: BACKEND_COMMIT_DELAY_MS });
-    return new Backend(dir, root);
+    return new Backend(env, dir, openStores(dir));
+  }
+
+  /**
+   * Rewrites the backend into a fresh file holding only live pages, as etcd's defrag rewrites bbolt, and
+   * returns the sizes before and after. The caller must keep writers out until it resolves; readers keep
+   * using the old file until the new one is in place. Crash-safe: see finishInterruptedDefragment.
+   */
+  async defragment(): Promise<{ beforeBytes: number; afterBytes: number }> {
+    await this.commit();
+    const beforeBytes = this.sizeBytes();
+    const fs = this.#env.fs;
+    const fresh = `${this.#dir}${DEFRAG_SUFFIX}`;
+    const old = `${this.#dir}${OLD_SUFFIX}`;
+    await fs.remove(fresh);
+    await fs.mkdirp(fresh);
+    const target = openStores(fresh);
+    let last: Promise<unknown> = Promise.resolve();
+    // The three stores differ only in key/value encodings, which a raw copy of entries does not care about.
+    type AnyDatabase = Database<any, any>;
+    const copy = async (from: AnyDatabase, to: AnyDatabase): Promise<void> => {
+      let start: Key | undefined;
+      for (;;) {
+        const chunk = [...from.getRange(start === undefined ? { limit: DEFRAG_CHUNK_ENTRIES } : { start, limit: DEFRAG_CHUNK_ENTRIES + 1 })];
+        const rows = start === undefined ? chunk : chunk.slice(1);
+        for (const { key, value } of rows) last = to.put(key, value);
+        if (rows.length === 0 || chunk.length < (start === undefined ? DEFRAG_CHUNK_ENTRIES : DEFRAG_CHUNK_ENTRIES + 1)) break;
+        start = chunk[chunk.length - 1]!.key;
+        await last;
+      }
+    };
+    await copy(this.#key, target.key);
+    await copy(this.#meta, target.meta);
+    await copy(this.#lease, target.lease);
+    await last;
+    await target.root.close();
+    // Renaming directories does not disturb the open environment: reads go on against the old file.
+    await fs.rename(this.#dir, old);
+    await fs.rename(fresh, this.#dir);
+    const previous = this.#stores;
+    this.#stores = openStores(this.#dir);
+    await previous.root.close();
+    await fs.remove(old);
+    return { beforeBytes, afterBytes: this.sizeBytes() };
   }
 
   get dir(): string {
@@ -178,6 +252,22 @@ export class Backend {
     });
     void value;
   }
+}
+
+const DEFRAG_SUFFIX = ".defrag";
+const OLD_SUFFIX = ".predefrag";
+
+/**
+ * Finishes or rolls back a defragmentation a crash cut short. The steps are: write `dir.defrag` and
+ * make it durable, rename `dir` → `dir.predefrag`, rename `dir.defrag` → `dir`, remove `dir.predefrag`.
+ * So `dir` missing means the swap was cut between the renames: the old copy is complete, put it back.
+ * A leftover `.defrag` is an unfinished copy; a leftover `.predefrag` beside `dir` is already replaced.
+ */
+async function finishInterruptedDefragment(env: Pick<Env, "fs">, dir: string): Promise<void> {
+  const old = `${dir}${OLD_SUFFIX}`;
+  if (!(await env.fs.exists(dir)) && (await env.fs.exists(old))) await env.fs.rename(old, dir);
+  await env.fs.remove(`${dir}${DEFRAG_SUFFIX}`);
+  await env.fs.remove(old);
 }
 
 function leaseKey(id: bigint): Buffer {
