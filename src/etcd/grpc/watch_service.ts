@@ -69,8 +69,10 @@ class WatchStream {
   }
 
   #writable(): boolean {
-    const w = this.#call as unknown as { writableLength: number; writableNeedDrain?: boolean };
-    return !this.#closed && w.writableNeedDrain !== true && w.writableLength < WATCH_STREAM_PENDING_MAX;
+    // Counted in responses (the stream is in object mode). Node's own drain signal fires at 16, which
+    // would push watchers to the slow path under ordinary bursts; our bound is the one that matters.
+    const w = this.#call as unknown as { writableLength: number };
+    return !this.#closed && w.writableLength < WATCH_STREAM_PENDING_MAX;
   }
 
   #onRequest(req: WatchRequest): void {

@@ -15,6 +15,8 @@ import { keyInRange, type KeyRange } from "./tree_index.js";
 export const WATCH_SYNC_REVISIONS_MAX = 1000;
 /** How often unsynced watchers are caught up (etcd: 100 ms). */
 export const WATCH_SYNC_INTERVAL_MS = 100;
+/** How soon a watcher refused by its full stream is retried (etcd retries victims every 10 ms). */
+export const WATCH_VICTIM_RETRY_MS = 10;
 
 export interface WatchSink {
   /** Delivers events of one or more revisions, all <= `revision`; returns false to refuse (buffer full). */
@@ -41,6 +43,7 @@ export class WatchableStore {
   readonly #rangeWatchers = new Set<Watcher>();
   #nextId = 1;
   #timer: Timer | null = null;
+  #timerDueMs = 0;
   #closed = false;
 
   constructor(env: Pick<Env, "clock" | "log">, kv: KVStore) {
@@ -102,7 +105,7 @@ export class WatchableStore {
         this.#removeSynced(w);
         w.minRev = rev;
         this.#unsynced.set(w.id, w);
-        this.#scheduleSync(WATCH_SYNC_INTERVAL_MS);
+        this.#scheduleSync(WATCH_VICTIM_RETRY_MS);
       }
     }
     // Watchers that matched nothing in this txn still advance.
@@ -141,10 +144,11 @@ export class WatchableStore {
       return;
     }
     let stillBehind = false;
+    let refused = false;
     for (const w of watchers) {
       const evs = result.events.filter((ev) => ev.kv.modRevision >= w.minRev && keyInRange(keyToIndex(ev.kv.key), w.range));
       if (evs.length > 0 && !w.sink.deliver(evs, result.lastRev)) {
-        stillBehind = true;
+        refused = true;
         continue;
       }
       w.minRev = Math.max(w.minRev, result.lastRev + 1);
@@ -155,15 +159,17 @@ export class WatchableStore {
         stillBehind = true;
       }
     }
-    if (this.#unsynced.size > 0) this.#scheduleSync(stillBehind && result.lastRev < cur ? 0 : WATCH_SYNC_INTERVAL_MS);
+    if (this.#unsynced.size > 0) this.#scheduleSync(stillBehind && result.lastRev < cur ? 0 : refused ? WATCH_VICTIM_RETRY_MS : WATCH_SYNC_INTERVAL_MS);
   }
 
   #scheduleSync(delayMs: number): void {
     if (this.#closed) return;
+    const dueMs = this.#env.clock.nowMs() + delayMs;
     if (this.#timer !== null) {
-      if (delayMs > 0) return;
+      if (this.#timerDueMs <= dueMs) return;
       this.#timer.cancel();
     }
+    this.#timerDueMs = dueMs;
     this.#timer = this.#env.clock.setTimer(delayMs, () => this.syncWatchers());
   }
 
