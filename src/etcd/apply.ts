@@ -268,26 +268,18 @@ export function isTxnReadOnly(req: TxnRequest): boolean {
 /** A txn that writes nothing, served without the log. */
 export function applyReadOnlyTxn(store: KVStore, req: TxnRequest): TxnResponse {
   const reader: Reader = { range: (r, o) => store.range(r, o) };
-  const path = decidePath(reader, req);
-  const ops = path.succeeded ? req.success : req.failure;
-  let n = 0;
-  const responses: ResponseOp[] = ops.map((op) => {
-    if (op.request_range) return { response_range: applyRange(reader, op.request_range) };
-    if (op.request_txn) return { response_txn: readOnlyNested(reader, op.request_txn, path.nested[n++]!) };
-    return {};
-  });
-  return { header: null, succeeded: path.succeeded, responses };
+  return runReadOnlyPath(reader, req, decidePath(reader, req), store.currentRevision);
 }
 
-function readOnlyNested(reader: Reader, req: TxnRequest, path: TxnPath): TxnResponse {
+function runReadOnlyPath(reader: Reader, req: TxnRequest, path: TxnPath, revision: number): TxnResponse {
   const ops = path.succeeded ? req.success : req.failure;
   let n = 0;
   return {
-    header: null,
+    header: revisionHeader(revision),
     succeeded: path.succeeded,
     responses: ops.map((op) => {
       if (op.request_range) return { response_range: applyRange(reader, op.request_range) };
-      if (op.request_txn) return { response_txn: readOnlyNested(reader, op.request_txn, path.nested[n++]!) };
+      if (op.request_txn) return { response_txn: runReadOnlyPath(reader, op.request_txn, path.nested[n++]!, revision) };
       return {};
     }),
   };
