@@ -1,7 +1,7 @@
 /** `tk8s datastore`: the etcd v3-compatible store, with etcd's flag names and defaults. */
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { ClientServer, listenPeer } from "../etcd/client_server.js";
-import { defaultConfig, MAX_REQUEST_BYTES_DEFAULT, MAX_TXN_OPS_DEFAULT, parseInitialCluster, parseRetentionMs, SNAPSHOT_COUNT_DEFAULT, type DatastoreConfig } from "../etcd/config.js";
+import { defaultConfig, MAX_REQUEST_BYTES_DEFAULT, MAX_TXN_OPS_DEFAULT, parseDurationMs, parseInitialCluster, parseRetentionMs, SNAPSHOT_COUNT_DEFAULT, type DatastoreConfig } from "../etcd/config.js";
 import { EtcdServer } from "../etcd/server.js";
 import { newNodeEnv, type LogLevel } from "../platform/node/node_env.js";
 
@@ -45,6 +45,7 @@ interface DatastoreFlags {
   autoCompactionRetention: string;
   autoCompactionMode: "periodic" | "revision";
   snapshotCount: number;
+  experimentalWatchProgressNotifyInterval: string;
   logLevel: LogLevel;
 }
 
@@ -66,6 +67,7 @@ export function configFromFlags(f: DatastoreFlags): DatastoreConfig {
     autoCompactionRetention: f.autoCompactionRetention,
     autoCompactionMode: f.autoCompactionMode,
     snapshotCount: f.snapshotCount,
+    watchProgressNotifyIntervalMs: parseDurationMs(f.experimentalWatchProgressNotifyInterval, "--experimental-watch-progress-notify-interval"),
   });
   parseInitialCluster(cfg.initialCluster);
   if (cfg.autoCompactionMode === "periodic" && cfg.autoCompactionRetention !== "0") parseRetentionMs(cfg.autoCompactionRetention);
@@ -94,6 +96,7 @@ export function addDatastoreCommand(program: Command): void {
     .option("--auto-compaction-retention <retention>", "auto compaction retention (hours or a duration like 30m in periodic mode; revisions in revision mode; 0 disables)", "0")
     .addOption(new Option("--auto-compaction-mode <mode>", "interpret retention as time (periodic) or a revision count").choices(["periodic", "revision"]).default("periodic"))
     .option("--snapshot-count <n>", "number of committed transactions that trigger a snapshot", nonNegativeInt("--snapshot-count"), SNAPSHOT_COUNT_DEFAULT)
+    .option("--experimental-watch-progress-notify-interval <duration>", "duration of periodic watch progress notifications", "10m")
     .addOption(new Option("--log-level <level>", "log level").choices(["debug", "info", "warn", "error"]).default("info"))
     .action(async (flags: DatastoreFlags) => {
       const config = configFromFlags(flags);

@@ -18,6 +18,8 @@ export interface DatastoreConfig {
   readonly autoCompactionRetention: string;
   readonly autoCompactionMode: "periodic" | "revision";
   readonly snapshotCount: number;
+  /** etcd's --experimental-watch-progress-notify-interval (default 10 minutes). */
+  readonly watchProgressNotifyIntervalMs: number;
 }
 
 /** etcd's DefaultQuotaBytes. */
@@ -28,6 +30,8 @@ export const MAX_REQUEST_BYTES_DEFAULT = 1.5 * 1024 * 1024;
 export const MAX_TXN_OPS_DEFAULT = 128;
 /** etcd 3.4's default --snapshot-count. */
 export const SNAPSHOT_COUNT_DEFAULT = 100_000;
+/** etcd's default watch progress-notify interval. */
+export const WATCH_PROGRESS_NOTIFY_INTERVAL_MS_DEFAULT = 10 * 60_000;
 /** gRPC's receive limit sits above the request limit, as etcd's does, so oversize requests get etcd's error, not gRPC's. */
 export const GRPC_OVERHEAD_BYTES = 512 * 1024;
 
@@ -50,6 +54,7 @@ export function defaultConfig(overrides: Partial<DatastoreConfig> = {}): Datasto
     autoCompactionRetention: "0",
     autoCompactionMode: "periodic",
     snapshotCount: SNAPSHOT_COUNT_DEFAULT,
+    watchProgressNotifyIntervalMs: WATCH_PROGRESS_NOTIFY_INTERVAL_MS_DEFAULT,
     ...overrides,
   };
 }
@@ -71,6 +76,11 @@ export function parseInitialCluster(s: string): { name: string; peerUrls: string
 /** Parses --auto-compaction-retention for periodic mode into milliseconds (a bare number means hours, as etcd). */
 export function parseRetentionMs(s: string): number {
   if (/^\d+(\.\d+)?$/.test(s)) return Number(s) * 3600_000;
+  return parseDurationMs(s, "--auto-compaction-retention");
+}
+
+/** Parses a Go-style duration ("10m", "1h30m", "500ms", "2s") into milliseconds. */
+export function parseDurationMs(s: string, flag: string): number {
   const re = /(\d+(?:\.\d+)?)(h|m|s|ms)/g;
   let total = 0;
   let consumed = 0;
@@ -79,6 +89,6 @@ export function parseRetentionMs(s: string): number {
     total += m[2] === "h" ? n * 3600_000 : m[2] === "m" ? n * 60_000 : m[2] === "s" ? n * 1000 : n;
     consumed += m[0].length;
   }
-  if (consumed !== s.length || consumed === 0) throw new Error(`Cannot parse --auto-compaction-retention: "${s}" is neither hours nor a duration like 30m`);
+  if (consumed !== s.length || consumed === 0) throw new Error(`Cannot parse ${flag}: "${s}" is not a duration like 30m or 500ms`);
   return total;
 }

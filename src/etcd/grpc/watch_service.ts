@@ -15,8 +15,6 @@ import { header } from "./common.js";
 
 /** Responses a stream may have in gRPC's buffer before its watchers are refused (etcd: chan of 128). */
 export const WATCH_STREAM_PENDING_MAX = 128;
-/** etcd's default progress-notify interval. */
-export const WATCH_PROGRESS_NOTIFY_INTERVAL_MS = 10 * 60_000;
 /** Watchers one stream may hold. */
 export const WATCHERS_PER_STREAM_MAX = 10_000;
 
@@ -60,7 +58,7 @@ class WatchStream {
     this.#call.on("end", () => this.#close(true));
     this.#call.on("error", () => this.#close(false));
     this.#call.on("cancelled", () => this.#close(false));
-    this.#progressTimer = this.#env.clock.setTimer(WATCH_PROGRESS_NOTIFY_INTERVAL_MS, () => this.#progressTick());
+    this.#progressTimer = this.#env.clock.setTimer(this.#server.config.watchProgressNotifyIntervalMs, () => this.#progressTick());
   }
 
   #send(res: WatchResponse): boolean {
@@ -191,7 +189,7 @@ class WatchStream {
       }
       sw.sentSinceProgress = false;
     }
-    this.#progressTimer = this.#env.clock.setTimer(WATCH_PROGRESS_NOTIFY_INTERVAL_MS, () => this.#progressTick());
+    this.#progressTimer = this.#env.clock.setTimer(this.#server.config.watchProgressNotifyIntervalMs, () => this.#progressTick());
   }
 
   #close(endCall: boolean): void {
