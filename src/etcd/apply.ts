@@ -80,6 +80,7 @@ function revisionHeader(revision: number): ResponseHeader {
 
 export function applyRange(r: Reader, req: RangeRequest): RangeResponse {
   const limitReq = Number(req.limit);
+  // An order outside the enum sorts nothing (etcd 3.4 enters its sort switch and matches no case).
   const sortOrderReq = req.sort_order as SortOrder;
   const filtering = Number(req.min_mod_revision) !== 0 || Number(req.max_mod_revision) !== 0 || Number(req.min_create_revision) !== 0 || Number(req.max_create_revision) !== 0;
   // Sorting and filtering need the whole range first; otherwise fetch one extra to learn "more".
@@ -104,7 +105,7 @@ export function applyRange(r: Reader, req: RangeRequest): RangeResponse {
   let sortOrder = sortOrderReq;
   // The index already yields keys in ascending order; another target with no order means ascending.
   if (req.sort_target !== SortTarget.Key && sortOrder === SortOrder.None) sortOrder = SortOrder.Ascend;
-  if (sortOrder !== SortOrder.None) {
+  if (sortOrder === SortOrder.Ascend || sortOrder === SortOrder.Descend) {
     const cmp = comparatorFor(req.sort_target as SortTarget);
     kvs = [...kvs].sort(sortOrder === SortOrder.Descend ? (a, b) => cmp(b, a) : cmp);
   }

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { TEST_TIMEOUT_MS, rejectionMessage, suiteOptions, targets, uniquePrefix, useDatastore, type ContractTarget } from "../harness/contract.js";
 import { fromBase64, jsonText, toBigInt, type DeleteJson, type KeyValueJson, type LeaseGrantJson, type PutJson, type RangeJson } from "../harness/etcdctl.js";
+import { rawEtcdClient, type RawEtcdClient, type RawHeader, type RawKeyValue, type RawRangeResponse } from "../harness/grpc_client.js";
 
 const opts = { timeout: TEST_TIMEOUT_MS };
 
@@ -21,6 +22,25 @@ async function get(target: ContractTarget, args: string[]): Promise<RangeJson> {
 
 function keysOf(range: RangeJson): string[] {
   return (range.kvs ?? []).map((kv) => fromBase64(kv.key));
+}
+
+/** A bare gRPC client for `fn` (fields etcdctl cannot send: revision filters, raw sort enums, binary keys), closed afterwards. */
+async function withRaw<T>(target: ContractTarget, fn: (raw: RawEtcdClient) => Promise<T>): Promise<T> {
+  const raw = rawEtcdClient(target.endpoint);
+  try {
+    return await fn(raw);
+  } finally {
+    raw.close();
+  }
+}
+
+/** A raw Range's kvs as [key without `prefix`, value, create_revision, mod_revision, version], plus count and more. */
+function rangeShape(res: RawRangeResponse, prefix: string): { kvs: Array<[string, string, number, number, number]>; count: number; more: boolean } {
+  return {
+    kvs: res.kvs.map((kv) => [kv.key.toString().slice(prefix.length), kv.value.toString(), Number(kv.create_revision), Number(kv.mod_revision), Number(kv.version)]),
+    count: Number(res.count),
+    more: res.more,
+  };
 }
 
 function only(range: RangeJson): KeyValueJson {
@@ -288,6 +308,119 @@ for (const kind of targets()) {
       assert.equal(rest.deleted, 2);
       assert.equal(rest.header.revision, before + 1, "a delete of a missing key does not advance the revision; a multi-key delete advances it once");
       assert.equal((await get(target, [prefix, "--prefix"])).kvs, undefined);
+    });
+
+    it("min/max_mod_revision and min/max_create_revision filter the kvs, while count stays the size of the unfiltered range", opts, async () => {
+      const p = uniquePrefix("kv/revision-filters");
+      await withRaw(target, async (raw) => {
+        // a: created r, modified r+3; b: created and modified r+1; c: created r+2, modified r+4; d: created r+5.
+        const r = (await raw.put(`${p}a`, "a1")).revision;
+        await raw.put(`${p}b`, "b1");
+        await raw.put(`${p}c`, "c1");
+        await raw.put(`${p}a`, "a2");
+        await raw.put(`${p}c`, "c2");
+        await raw.put(`${p}d`, "d1");
+        const range = async (fields: Record<string, unknown>) =>
+          rangeShape(await raw.unary<RawRangeResponse>("KV", "Range", { key: Buffer.from(p), range_end: Buffer.from(prefixEnd(p)), ...fields }), p);
+        const a = ["a", "a2", r, r + 3, 2] as const;
+        const b = ["b", "b1", r + 1, r + 1, 1] as const;
+        const c = ["c", "c2", r + 2, r + 4, 2] as const;
+        const d = ["d", "d1", r + 5, r + 5, 1] as const;
+        const cases = [
+          { fields: {}, want: { kvs: [a, b, c, d], count: 4, more: false } },
+          { fields: { min_mod_revision: String(r + 3) }, want: { kvs: [a, c, d], count: 4, more: false } },
+          { fields: { max_mod_revision: String(r + 3) }, want: { kvs: [a, b], count: 4, more: false } },
+          { fields: { min_mod_revision: String(r + 2), max_mod_revision: String(r + 4) }, want: { kvs: [a, c], count: 4, more: false } },
+          { fields: { min_create_revision: String(r + 1) }, want: { kvs: [b, c, d], count: 4, more: false } },
+          { fields: { max_create_revision: String(r + 1) }, want: { kvs: [a, b], count: 4, more: false } },
+          { fields: { min_create_revision: String(r + 1), max_mod_revision: String(r + 4) }, want: { kvs: [b, c], count: 4, more: false } },
+          { fields: { min_mod_revision: String(r + 100) }, want: { kvs: [], count: 4, more: false } },
+          // A negative bound is no bound.
+          { fields: { min_mod_revision: "-1" }, want: { kvs: [a, b, c, d], count: 4, more: false } },
+          // The limit applies after the filter; count_only counts without it.
+          { fields: { min_mod_revision: String(r + 3), limit: "1" }, want: { kvs: [a], count: 4, more: true } },
+          { fields: { min_mod_revision: String(r + 3), limit: "3" }, want: { kvs: [a, c, d], count: 4, more: false } },
+          { fields: { min_mod_revision: String(r + 3), count_only: true }, want: { kvs: [], count: 4, more: false } },
+          // At an older revision both the kvs and the count are as of then: only a, b and c existed at r+3.
+          { fields: { min_mod_revision: String(r + 3), revision: String(r + 3) }, want: { kvs: [["a", "a2", r, r + 3, 2] as const], count: 3, more: false } },
+        ];
+        for (const tc of cases) assert.deepEqual(await range(tc.fields), tc.want, `Range ${JSON.stringify(tc.fields)}`);
+        const keysOnly = await raw.unary<RawRangeResponse>("KV", "Range", { key: Buffer.from(p), range_end: Buffer.from(prefixEnd(p)), max_create_revision: String(r + 1), keys_only: true });
+        assert.deepEqual(rangeShape(keysOnly, p), { kvs: [["a", "", r, r + 3, 2], ["b", "", r + 1, r + 1, 1]], count: 4, more: false });
+      });
+    });
+
+    it("a Range with a sort_order outside the enum (3, 7, -1) is not rejected by etcd 3.4: the kvs come back unsorted, in key order", opts, async () => {
+      const p = uniquePrefix("kv/bad-sort-order");
+      // (An unknown sort_target is not tested: etcd 3.4.23 dereferences a nil sorter and crashes on it.)
+      await withRaw(target, async (raw) => {
+        await raw.put(`${p}b`, "1");
+        await raw.put(`${p}a`, "3");
+        await raw.put(`${p}c`, "2");
+        for (const sortOrder of [3, 7, -1]) {
+          const res = await raw
+            .unary<RawRangeResponse>("KV", "Range", { key: Buffer.from(p), range_end: Buffer.from(prefixEnd(p)), sort_order: sortOrder, sort_target: 4 })
+            .catch((err: Error) => assert.fail(`Range with sort_order ${sortOrder} failed: ${err.message}`));
+          assert.deepEqual(rangeShape(res, p).kvs.map((kv) => kv[0]), ["a", "b", "c"], `sort_order ${sortOrder} with sort_target VALUE`);
+        }
+      });
+    });
+
+    it("DeleteRange from a key (range_end is the single byte 0x00) deletes every key >= key in one revision and returns them in key order", opts, async () => {
+      // "~" sorts after every other key this file writes ("kv/…"), so the open range holds only this test's keys.
+      const p = uniquePrefix("~kv/delete-from-key");
+      const sibling = `${p.slice(0, -1)}0`;
+      await withRaw(target, async (raw) => {
+        for (const key of [`${p}a`, `${p}b`, `${p}c`, sibling]) await raw.put(key, key.slice(-1));
+        const fromKey = { key: Buffer.from(`${p}b`), range_end: Buffer.from([0]) };
+        const before = await raw.unary<RawRangeResponse>("KV", "Range", { ...fromKey, count_only: true });
+        assert.equal(before.count, "3");
+        const del = await raw.unary<{ header: RawHeader; deleted: string; prev_kvs: RawKeyValue[] }>("KV", "DeleteRange", { ...fromKey, prev_kv: true });
+        assert.equal(del.deleted, "3");
+        assert.deepEqual(del.prev_kvs.map((kv) => kv.key.toString()), [`${p}b`, `${p}c`, sibling]);
+        assert.equal(Number(del.header.revision), Number(before.header.revision) + 1, "one revision for the whole delete");
+        const left = await raw.unary<RawRangeResponse>("KV", "Range", { key: Buffer.from(p), range_end: Buffer.from([0]), keys_only: true });
+        assert.deepEqual(left.kvs.map((kv) => kv.key.toString()), [`${p}a`]);
+      });
+    });
+
+    it("a put with a zero-length value stores an empty value at version 1", opts, async () => {
+      const key = `${uniquePrefix("kv/empty-value")}k`;
+      await withRaw(target, async (raw) => {
+        const put = await raw.unary<{ header: RawHeader }>("KV", "Put", { key: Buffer.from(key), value: Buffer.alloc(0) });
+        const rev = Number(put.header.revision);
+        const got = await raw.unary<RawRangeResponse>("KV", "Range", { key: Buffer.from(key) });
+        assert.deepEqual(rangeShape(got, key), { kvs: [["", "", rev, rev, 1]], count: 1, more: false });
+        const counted = await raw.unary<RawRangeResponse>("KV", "Range", { key: Buffer.from(key), count_only: true });
+        assert.equal(counted.count, "1", "an empty value is still a key");
+      });
+      assert.equal((await target.ctl(["get", key])).stdout, `${key}\n\n`);
+      assert.equal(only(await get(target, [key])).value, undefined, "etcdctl's JSON omits the empty value");
+    });
+
+    it("keys with 0x00 and 0xff bytes are stored exactly and sort bytewise, ascending and descending", opts, async () => {
+      const p = uniquePrefix("kv/binary-keys");
+      const key = (...bytes: number[]) => Buffer.concat([Buffer.from(p), Buffer.from(bytes)]);
+      // Bytewise (unsigned) order: a proper prefix first, 0x00 lowest, 0x7f below 0x80, 0xff highest.
+      const sorted = [key(0x00), key(0x00, 0x00), key(0x61), key(0x61, 0x00), key(0x61, 0xff), key(0x7f), key(0x80), key(0xff)];
+      await withRaw(target, async (raw) => {
+        for (const i of [7, 3, 0, 5, 2, 6, 1, 4]) await raw.unary("KV", "Put", { key: sorted[i], value: Buffer.from([i]) });
+        const hex = (kvs: RawKeyValue[]) => kvs.map((kv) => kv.key.subarray(p.length).toString("hex"));
+        const want = sorted.map((k) => k.subarray(p.length).toString("hex"));
+        const asc = await raw.unary<RawRangeResponse>("KV", "Range", { key: Buffer.from(p), range_end: Buffer.from(prefixEnd(p)) });
+        assert.deepEqual(hex(asc.kvs), want);
+        assert.deepEqual(asc.kvs.map((kv) => kv.value[0]), [0, 1, 2, 3, 4, 5, 6, 7], "each value belongs to its key");
+        const desc = await raw.unary<RawRangeResponse>("KV", "Range", { key: Buffer.from(p), range_end: Buffer.from(prefixEnd(p)), sort_order: 2 });
+        assert.deepEqual(hex(desc.kvs), [...want].reverse());
+
+        // Exact lookups do not confuse a key with its 0x00-extended neighbour.
+        const exact = await raw.unary<RawRangeResponse>("KV", "Range", { key: key(0x61, 0x00) });
+        assert.deepEqual(hex(exact.kvs), ["6100"]);
+        const between = await raw.unary<RawRangeResponse>("KV", "Range", { key: key(0x61, 0x00), range_end: key(0x61, 0xff) });
+        assert.deepEqual(hex(between.kvs), ["6100"], "[a\\x00, a\\xff) holds only a\\x00");
+        const fromFf = await raw.unary<RawRangeResponse>("KV", "Range", { key: key(0xff), range_end: Buffer.from(prefixEnd(p)) });
+        assert.deepEqual(hex(fromFf.kvs), ["ff"]);
+      });
     });
 
     it("compaction: reads below the compacted revision fail, at it succeed; future revisions fail", opts, async () => {

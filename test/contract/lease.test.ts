@@ -1,7 +1,10 @@
 // The etcd Lease contract through `etcdctl lease …` (IDs are printed in hex, and as decimal int64 in JSON).
 // Expectations observed on etcd 3.4.23; the same assertions run against `tk8s datastore`.
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { once } from "node:events";
 import { describe, it } from "node:test";
+import type { ILeaseKeepAliveResponse } from "etcd3";
 import { TEST_TIMEOUT_MS, rejectionMessage, sleep, suiteOptions, targets, uniquePrefix, useDatastore, waitFor, type ContractTarget } from "../harness/contract.js";
 import {
   fromBase64,
@@ -20,6 +23,8 @@ const opts = { timeout: TEST_TIMEOUT_MS };
  * ceil(1.5 × election timeout) = 2 s. Shorter requests (1, 0, even -1) are rounded up to it.
  */
 const LEASE_TTL_MIN_S = 2;
+/** etcd's MaxLeaseTTL: a LeaseGrant asking for more fails with "too large lease TTL". */
+const LEASE_TTL_MAX_S = 9_000_000_000;
 
 interface Lease {
   readonly id: bigint;
@@ -37,6 +42,16 @@ async function grant(target: ContractTarget, ttlSeconds: number): Promise<Lease>
 /** etcdctl prints lease IDs as %016x: zero-padded to 16 hex digits (it accepts them unpadded too). */
 function leaseHex(id: bigint): string {
   return id.toString(16).padStart(16, "0");
+}
+
+/** A lease ID no other test (or the server's own ID generator) will pick: 48 random bits. */
+function randomLeaseId(): bigint {
+  return BigInt(`0x${randomBytes(6).toString("hex")}`) | 1n;
+}
+
+/** The IDs LeaseLeases lists now, over the etcd3 client. */
+async function listedLeases(target: ContractTarget): Promise<bigint[]> {
+  return (await target.client.leaseClient.leaseLeases()).leases.map((l) => BigInt(l.ID));
 }
 
 async function exists(target: ContractTarget, key: string): Promise<boolean> {
@@ -102,6 +117,81 @@ for (const kind of targets()) {
       const text = await target.ctl(["lease", "keep-alive", "--once", lease.hex]);
       assert.equal(text.stdout, `lease ${lease.hex} keepalived with TTL(10)\n`);
       await target.ctl(["lease", "revoke", lease.hex]);
+    });
+
+    it("keepaliveOnce (etcd3 client) resets the remaining TTL to the granted TTL; LeaseLeases lists the lease", opts, async () => {
+      const lease = target.client.lease(10, { autoKeepAlive: false });
+      const id = BigInt(await lease.grant());
+      try {
+        await sleep(1_100);
+        const before = await target.client.leaseClient.leaseTimeToLive({ ID: id.toString() });
+        assert.ok(Number(before.TTL) <= 8, `after 1.1 s the remaining ttl is ${before.TTL}`);
+        const kept = await lease.keepaliveOnce();
+        assert.deepEqual({ id: BigInt(kept.ID), ttl: kept.TTL }, { id, ttl: "10" });
+        const after = await target.client.leaseClient.leaseTimeToLive({ ID: id.toString() });
+        assert.deepEqual({ id: BigInt(after.ID), granted: after.grantedTTL }, { id, granted: "10" });
+        assert.ok(Number(after.TTL) >= 9, `right after keepaliveOnce the remaining ttl is ${after.TTL}`);
+        assert.ok((await listedLeases(target)).includes(id), "LeaseLeases lists the lease");
+      } finally {
+        await lease.revoke();
+      }
+      assert.ok(!(await listedLeases(target)).includes(id), "a revoked lease is no longer listed");
+      assert.match(await rejectionMessage(lease.keepaliveOnce()), /is expired or revoked/);
+    });
+
+    it(`the etcd3 client's keep-alive stream keeps a ${LEASE_TTL_MIN_S} s lease and its key alive past the TTL`, opts, async () => {
+      const key = `${uniquePrefix("lease/keep-alive-stream")}k`;
+      const lease = target.client.lease(LEASE_TTL_MIN_S);
+      const kept: ILeaseKeepAliveResponse[] = [];
+      lease.on("keepaliveSucceeded", (res) => kept.push(res));
+      const lost = once(lease, "lost").then(([err]) => err as Error);
+      try {
+        await lease.put(key).value("v").exec();
+        const id = BigInt(await lease.grant());
+        await sleep(LEASE_TTL_MIN_S * 1_000 + 500);
+        assert.ok(await exists(target, key), "the key outlived the TTL");
+        const ttl = await target.client.leaseClient.leaseTimeToLive({ ID: id.toString(), keys: true });
+        assert.equal(ttl.grantedTTL, String(LEASE_TTL_MIN_S));
+        assert.ok(Number(ttl.TTL) > 0, `remaining ttl ${ttl.TTL}`);
+        assert.deepEqual(ttl.keys.map((k) => k.toString()), [key]);
+        // The client sends a keep-alive every TTL/3; each answer carries the lease and its full TTL.
+        assert.ok(kept.length >= 2, `${kept.length} keep-alives answered`);
+        for (const res of kept) assert.deepEqual({ id: BigInt(res.ID), ttl: res.TTL }, { id, ttl: String(LEASE_TTL_MIN_S) });
+        assert.equal(await Promise.race([lost, sleep(0).then(() => "not lost")]), "not lost");
+      } finally {
+        await lease.revoke();
+      }
+      assert.ok(!(await exists(target, key)), "revoking deleted the key");
+    });
+
+    it("LeaseGrant with an explicit ID grants that ID (even a negative one); granting it again fails with 'lease already exists'", opts, async () => {
+      const client = target.client;
+      for (const id of [randomLeaseId(), -randomLeaseId()]) {
+        const granted = await client.leaseClient.leaseGrant({ TTL: 30, ID: id.toString() });
+        assert.deepEqual({ id: granted.ID, ttl: granted.TTL, error: granted.error }, { id: id.toString(), ttl: "30", error: "" });
+        assert.ok((await listedLeases(target)).includes(id), `LeaseLeases lists ${id}`);
+        for (const ttl of [30, 60]) {
+          assert.equal(await rejectionMessage(client.leaseClient.leaseGrant({ TTL: ttl, ID: id.toString() })), "9 FAILED_PRECONDITION: etcdserver: lease already exists");
+        }
+        const ttl = await client.leaseClient.leaseTimeToLive({ ID: id.toString() });
+        assert.equal(ttl.grantedTTL, "30", "the refused grant left the lease as it was");
+        await client.leaseClient.leaseRevoke({ ID: id.toString() });
+        // Once revoked, the ID is free again.
+        const again = await client.leaseClient.leaseGrant({ TTL: 30, ID: id.toString() });
+        assert.equal(again.ID, id.toString());
+        await client.leaseClient.leaseRevoke({ ID: id.toString() });
+      }
+    });
+
+    it(`a TTL above ${LEASE_TTL_MAX_S} s fails with 'too large lease TTL'; ${LEASE_TTL_MAX_S} s itself is granted`, opts, async () => {
+      const client = target.client;
+      assert.equal(await rejectionMessage(client.leaseClient.leaseGrant({ TTL: String(LEASE_TTL_MAX_S + 1) })), "11 OUT_OF_RANGE: etcdserver: too large lease TTL");
+      assert.equal(await rejectionMessage(client.leaseClient.leaseGrant({ TTL: "9223372036854775807" })), "11 OUT_OF_RANGE: etcdserver: too large lease TTL");
+      const max = await client.leaseClient.leaseGrant({ TTL: String(LEASE_TTL_MAX_S) });
+      assert.equal(max.TTL, String(LEASE_TTL_MAX_S));
+      const ttl = await client.leaseClient.leaseTimeToLive({ ID: max.ID });
+      assert.equal(ttl.grantedTTL, String(LEASE_TTL_MAX_S));
+      await client.leaseClient.leaseRevoke({ ID: max.ID });
     });
 
     it("revoke deletes every attached key in one revision; the lease is then gone", opts, async () => {

@@ -6,6 +6,7 @@ import { describe, it } from "node:test";
 import type { IKeyValue, IWatchResponse, WatchBuilder, Watcher } from "etcd3";
 import { TEST_TIMEOUT_MS, newClient, suiteOptions, targets, uniquePrefix, useDatastore, type ContractTarget } from "../harness/contract.js";
 import { fromBase64, parseEtcdctlJsonLines, type PutJson, type RangeJson, type WatchResponseJson } from "../harness/etcdctl.js";
+import { describeWatchResponses, rawEtcdClient, type RawEtcdClient, type RawWatchResponse, type RawWatchStream } from "../harness/grpc_client.js";
 
 const opts = { timeout: TEST_TIMEOUT_MS };
 /** How long a test waits for events that must arrive; a local server delivers them in milliseconds. */
@@ -129,6 +130,56 @@ async function rawWatch(endpoint: string, create: { key: string; startRevision: 
     stream.cancel();
     client.close();
   }
+}
+
+/** The watch_id etcd puts on responses that belong to no watcher: a refused create, a progress notification. */
+const INVALID_WATCH_ID = "-1";
+/** WatchCreateRequest.FilterType: NOPUT drops put events, NODELETE drops delete events. */
+const FILTER_NOPUT = 0;
+const FILTER_NODELETE = 1;
+
+/**
+ * A bare gRPC client and one bidirectional Watch stream on it for `fn`, both closed afterwards. Requests
+ * go out exactly as written (client-chosen watch_id, cancel_request, progress_request), and every response
+ * is recorded in order, so a test asserts on what the server sent rather than on what a client library made of it.
+ */
+async function withRawStream<T>(target: ContractTarget, fn: (stream: RawWatchStream, raw: RawEtcdClient) => Promise<T>): Promise<T> {
+  const raw = rawEtcdClient(target.endpoint);
+  const stream = raw.watch();
+  try {
+    return await fn(stream, raw);
+  } finally {
+    stream.close();
+    raw.close();
+  }
+}
+
+/** Waits until `n` created responses arrived on `stream` and returns them in order. */
+async function created(stream: RawWatchStream, n: number): Promise<RawWatchResponse[]> {
+  const responses = await stream.until(`${n} created responses`, (rs) => rs.filter((r) => r.created).length >= n, EVENTS_WAIT_MS);
+  return responses.filter((r) => r.created).slice(0, n);
+}
+
+/** The events delivered to `watchId` so far as [type, key without `prefix`, value, mod_revision]. */
+function eventsFor(responses: readonly RawWatchResponse[], watchId: string, prefix: string): Array<[string, string, string, number]> {
+  return responses
+    .filter((r) => r.watch_id === watchId)
+    .flatMap((r) => r.events)
+    .map((e) => [e.type === 0 ? "PUT" : "DELETE", e.kv.key.toString().slice(prefix.length), e.kv.value.toString(), Number(e.kv.mod_revision)]);
+}
+
+/** How many events `watchId` has received so far. */
+function eventCount(responses: readonly RawWatchResponse[], watchId: string): number {
+  return responses.filter((r) => r.watch_id === watchId).reduce((n, r) => n + r.events.length, 0);
+}
+
+/** The revision the server is at now (a Range's header), read over the raw client. */
+async function rawRevision(raw: RawEtcdClient): Promise<number> {
+  return (await raw.rangeCount("contract-revision-probe/")).revision;
+}
+
+function createRequest(key: string, fields: Record<string, unknown> = {}): object {
+  return { create_request: { key: Buffer.from(key), ...fields } };
 }
 
 for (const kind of targets()) {
@@ -264,6 +315,215 @@ for (const kind of targets()) {
       assert.match(err.message, /^Watcher canceled: /);
     });
 
+    it("several watchers on one raw stream keep their client-chosen watch_ids; auto-assigned ids skip the ids in use", opts, async () => {
+      const p = uniquePrefix("watch/stream-ids");
+      await withRawStream(target, async (stream, raw) => {
+        const rev = await rawRevision(raw);
+        stream.send(createRequest(`${p}a`, { watch_id: "1" }));
+        stream.send(createRequest(`${p}b`, { watch_id: "100" }));
+        // watch_id 0 (or absent) asks the server to pick: it counts up from 0 past the ids already taken.
+        stream.send(createRequest(`${p}c`));
+        stream.send(createRequest(`${p}c`, { watch_id: "0" }));
+        const answers = await created(stream, 4);
+        assert.deepEqual(answers.map((r) => [r.watch_id, r.created, r.canceled, r.events.length]), [["1", true, false, 0], ["100", true, false, 0], ["0", true, false, 0], ["2", true, false, 0]]);
+        assert.deepEqual(answers.map((r) => Number(r.header.revision)), [rev, rev, rev, rev], "each created response carries the current revision");
+
+        const revA = (await raw.put(`${p}a`, "1")).revision;
+        const revB = (await raw.put(`${p}b`, "2")).revision;
+        const revC = (await raw.put(`${p}c`, "3")).revision;
+        const all = await stream.until("the events of all four watchers", (rs) => ["1", "100", "0", "2"].every((id) => eventCount(rs, id) >= 1), EVENTS_WAIT_MS);
+        await sleep(QUIET_MS);
+        assert.deepEqual(eventsFor(all, "1", p), [["PUT", "a", "1", revA]]);
+        assert.deepEqual(eventsFor(all, "100", p), [["PUT", "b", "2", revB]]);
+        assert.deepEqual(eventsFor(all, "0", p), [["PUT", "c", "3", revC]]);
+        assert.deepEqual(eventsFor(all, "2", p), [["PUT", "c", "3", revC]]);
+        assert.equal(stream.responses.length, 8, `one response per watcher and event: ${describeWatchResponses(stream.responses)}`);
+      });
+    });
+
+    it("a create with a watch_id already used on the stream is answered created+canceled with watch_id -1; the first watcher keeps working", opts, async () => {
+      const p = uniquePrefix("watch/duplicate-id");
+      await withRawStream(target, async (stream, raw) => {
+        stream.send(createRequest(`${p}first`, { watch_id: "7" }));
+        await created(stream, 1);
+        const rev = await rawRevision(raw);
+        stream.send(createRequest(`${p}second`, { watch_id: "7" }));
+        const [, refused] = await created(stream, 2);
+        assert.deepEqual(
+          { watch_id: refused!.watch_id, created: refused!.created, canceled: refused!.canceled, cancel_reason: refused!.cancel_reason, events: refused!.events.length, revision: Number(refused!.header.revision) },
+          { watch_id: INVALID_WATCH_ID, created: true, canceled: true, cancel_reason: "mvcc: duplicate watch ID provided on the WatchStream", events: 0, revision: rev },
+        );
+
+        // The refused create made no watcher: only the first one sees a write.
+        await raw.put(`${p}second`, "ignored");
+        const revFirst = (await raw.put(`${p}first`, "1")).revision;
+        await stream.until("the first watcher's event", (rs) => eventCount(rs, "7") >= 1, EVENTS_WAIT_MS);
+        await sleep(QUIET_MS);
+        assert.deepEqual(eventsFor(stream.responses, "7", p), [["PUT", "first", "1", revFirst]]);
+        assert.equal(stream.responses.length, 3, describeWatchResponses(stream.responses));
+      });
+
+      // Watch ids are per stream: the same id on another stream is a new watcher.
+      await withRawStream(target, async (other) => {
+        other.send(createRequest(`${p}first`, { watch_id: "7" }));
+        const [answer] = await created(other, 1);
+        assert.deepEqual([answer!.watch_id, answer!.canceled], ["7", false]);
+      });
+    });
+
+    it("cancel_request is answered canceled with an empty cancel_reason; the watcher gets nothing more, others on the stream do; an unknown id gets no answer", opts, async () => {
+      const key = `${uniquePrefix("watch/cancel-request")}k`;
+      await withRawStream(target, async (stream, raw) => {
+        stream.send(createRequest(key, { watch_id: "1" }));
+        stream.send(createRequest(key, { watch_id: "2" }));
+        await created(stream, 2);
+        await raw.put(key, "before");
+        await stream.until("both watchers' first event", (rs) => eventCount(rs, "1") === 1 && eventCount(rs, "2") === 1, EVENTS_WAIT_MS);
+
+        const rev = await rawRevision(raw);
+        const seen = stream.responses.length;
+        stream.send({ cancel_request: { watch_id: "1" } });
+        const [cancel] = (await stream.until("the canceled response", (rs) => rs.length > seen, EVENTS_WAIT_MS)).slice(seen);
+        assert.deepEqual(
+          { watch_id: cancel!.watch_id, created: cancel!.created, canceled: cancel!.canceled, cancel_reason: cancel!.cancel_reason, compact_revision: cancel!.compact_revision, events: cancel!.events.length, revision: Number(cancel!.header.revision) },
+          { watch_id: "1", created: false, canceled: true, cancel_reason: "", compact_revision: "0", events: 0, revision: rev },
+        );
+
+        const after = (await raw.put(key, "after")).revision;
+        await stream.until("the remaining watcher's second event", (rs) => eventCount(rs, "2") === 2, EVENTS_WAIT_MS);
+        // Neither an unknown id nor an id cancelled before is answered; the progress response is the barrier.
+        const beforeUnknown = stream.responses.length;
+        stream.send({ cancel_request: { watch_id: "999" } });
+        stream.send({ cancel_request: { watch_id: "1" } });
+        stream.send({ progress_request: {} });
+        await stream.until("the progress response", (rs) => rs.length > beforeUnknown, EVENTS_WAIT_MS);
+        await sleep(QUIET_MS);
+        assert.deepEqual(stream.responses.slice(beforeUnknown).map((r) => [r.watch_id, r.canceled]), [[INVALID_WATCH_ID, false]], describeWatchResponses(stream.responses));
+        assert.deepEqual(eventsFor(stream.responses, "1", key), [["PUT", "", "before", after - 1]]);
+        assert.deepEqual(eventsFor(stream.responses, "2", key), [["PUT", "", "before", after - 1], ["PUT", "", "after", after]]);
+        assert.equal(stream.error, null, "the stream stays open");
+      });
+    });
+
+    it("progress_request on a synced stream answers watch_id -1 at the current revision with no events", opts, async () => {
+      const p = uniquePrefix("watch/progress");
+      // With no watcher on the stream, and with one that is synced while other keys are written.
+      await withRawStream(target, async (stream, raw) => {
+        await raw.put(`${p}elsewhere`, "1");
+        stream.send({ progress_request: {} });
+        const [progress] = await stream.until("the progress response", (rs) => rs.length >= 1, EVENTS_WAIT_MS);
+        assert.deepEqual(progressShape(progress!), { watch_id: INVALID_WATCH_ID, created: false, canceled: false, compact_revision: "0", cancel_reason: "", events: 0, revision: await rawRevision(raw) });
+      });
+      await withRawStream(target, async (stream, raw) => {
+        stream.send(createRequest(`${p}watched`, { watch_id: "3" }));
+        await created(stream, 1);
+        await raw.put(`${p}elsewhere`, "2");
+        await raw.put(`${p}elsewhere`, "3");
+        stream.send({ progress_request: {} });
+        const [, progress] = await stream.until("the progress response", (rs) => rs.length >= 2, EVENTS_WAIT_MS);
+        assert.deepEqual(progressShape(progress!), { watch_id: INVALID_WATCH_ID, created: false, canceled: false, compact_revision: "0", cancel_reason: "", events: 0, revision: await rawRevision(raw) });
+        await sleep(QUIET_MS);
+        assert.equal(stream.responses.length, 2, describeWatchResponses(stream.responses));
+      });
+    });
+
+    it("filters: NOPUT gets only deletes, with prev_kv carrying the deleted value; NOPUT+NODELETE gets nothing", opts, async () => {
+      const p = uniquePrefix("watch/filters");
+      const key = `${p}k`;
+      await withRawStream(target, async (stream, raw) => {
+        stream.send(createRequest(key, { watch_id: "1", filters: [FILTER_NOPUT], prev_kv: true }));
+        stream.send(createRequest(key, { watch_id: "2", filters: [FILTER_NOPUT, FILTER_NODELETE] }));
+        stream.send(createRequest(key, { watch_id: "3" }));
+        await created(stream, 3);
+        const rev1 = (await raw.put(key, "1")).revision;
+        await raw.put(key, "2");
+        const del = await raw.unary<{ header: { revision: string }; deleted: string }>("KV", "DeleteRange", { key: Buffer.from(key) });
+        const revDel = Number(del.header.revision);
+        await stream.until("the unfiltered watcher's three events", (rs) => eventCount(rs, "3") >= 3 && eventCount(rs, "1") >= 1, EVENTS_WAIT_MS);
+        await sleep(QUIET_MS);
+        assert.deepEqual(eventsFor(stream.responses, "3", p), [["PUT", "k", "1", rev1], ["PUT", "k", "2", rev1 + 1], ["DELETE", "k", "", revDel]]);
+        assert.deepEqual(eventsFor(stream.responses, "1", p), [["DELETE", "k", "", revDel]]);
+        assert.deepEqual(eventsFor(stream.responses, "2", p), []);
+        const [deleted] = stream.responses.filter((r) => r.watch_id === "1" && r.events.length > 0).flatMap((r) => r.events);
+        const prev = deleted!.prev_kv;
+        assert.ok(prev !== null, "prev_kv was asked for");
+        assert.deepEqual(
+          { key: prev.key.toString(), value: prev.value.toString(), create: Number(prev.create_revision), mod: Number(prev.mod_revision), version: Number(prev.version) },
+          { key, value: "2", create: rev1, mod: rev1 + 1, version: 2 },
+        );
+      });
+    });
+
+    it("a from-key watch (range_end is the single byte 0x00) sees every key >= key and none below it", opts, async () => {
+      const p = uniquePrefix("watch/from-key");
+      await withRawStream(target, async (stream, raw) => {
+        stream.send(createRequest(`${p}m`, { range_end: Buffer.from([0]) }));
+        await created(stream, 1);
+        await raw.put(`${p}a`, "below");
+        const revM = (await raw.put(`${p}m`, "at")).revision;
+        const revZ = (await raw.put(`${p}z`, "above")).revision;
+        // Not under the prefix, but after it in key order ("0" follows "/").
+        const sibling = `${p.slice(0, -1)}0`;
+        const revSibling = (await raw.put(sibling, "far")).revision;
+        await stream.until("three events", (rs) => eventCount(rs, "0") >= 3, EVENTS_WAIT_MS);
+        await sleep(QUIET_MS);
+        assert.deepEqual(eventsFor(stream.responses, "0", ""), [["PUT", `${p}m`, "at", revM], ["PUT", `${p}z`, "above", revZ], ["PUT", sibling, "far", revSibling]]);
+      });
+    });
+
+    it("a watch from a future start_revision is created at the current revision and delivers events only from that revision on", opts, async () => {
+      const key = `${uniquePrefix("watch/future")}k`;
+      await withRawStream(target, async (stream, raw) => {
+        const rev0 = (await raw.put(key, "0")).revision;
+        stream.send(createRequest(key, { start_revision: String(rev0 + 3) }));
+        const [answer] = await created(stream, 1);
+        assert.deepEqual([answer!.created, answer!.canceled, Number(answer!.header.revision)], [true, false, rev0]);
+        await raw.put(key, "1");
+        await raw.put(key, "2");
+        await sleep(QUIET_MS);
+        assert.equal(stream.responses.length, 1, `no events before start_revision: ${describeWatchResponses(stream.responses)}`);
+        await raw.put(key, "3");
+        await raw.put(key, "4");
+        await stream.until("two events", (rs) => eventCount(rs, "0") >= 2, EVENTS_WAIT_MS);
+        assert.deepEqual(eventsFor(stream.responses, "0", key), [["PUT", "", "3", rev0 + 3], ["PUT", "", "4", rev0 + 4]]);
+      });
+    });
+
+    it("the events of one txn arrive in one response, in the txn's op order, all at the txn's revision", opts, async () => {
+      const p = uniquePrefix("watch/txn");
+      await withRawStream(target, async (stream, raw) => {
+        stream.send(createRequest(p, { range_end: Buffer.from(prefixEnd(p)), prev_kv: true, watch_id: "1" }));
+        stream.send(createRequest(`${p}b`, { watch_id: "2" }));
+        await created(stream, 2);
+        const revOld = (await raw.put(`${p}c`, "old")).revision;
+        await stream.until("the first put", (rs) => eventCount(rs, "1") >= 1, EVENTS_WAIT_MS);
+        const seen = stream.responses.length;
+        const txn = await raw.unary<{ header: { revision: string }; succeeded: boolean }>("KV", "Txn", {
+          compare: [],
+          success: [
+            { request_put: { key: Buffer.from(`${p}b`), value: Buffer.from("1") } },
+            { request_put: { key: Buffer.from(`${p}a`), value: Buffer.from("2") } },
+            { request_delete_range: { key: Buffer.from(`${p}c`) } },
+            { request_put: { key: Buffer.from(`${p.slice(0, -1)}-outside`), value: Buffer.from("3") } },
+          ],
+          failure: [],
+        });
+        assert.equal(txn.succeeded, true);
+        const rev = Number(txn.header.revision);
+        assert.equal(rev, revOld + 1, "one revision for the whole txn");
+        await stream.until("the txn's events", (rs) => eventCount(rs, "1") >= 4 && eventCount(rs, "2") >= 1, EVENTS_WAIT_MS);
+        await sleep(QUIET_MS);
+        const fresh = stream.responses.slice(seen);
+        assert.deepEqual(fresh.map((r) => [r.watch_id, r.events.length, Number(r.header.revision)]).sort(), [["1", 3, rev], ["2", 1, rev]], describeWatchResponses(fresh));
+        const txnEvents = fresh.find((r) => r.watch_id === "1")!.events;
+        assert.deepEqual(
+          txnEvents.map((e) => [e.type === 0 ? "PUT" : "DELETE", e.kv.key.toString().slice(p.length), e.kv.value.toString(), Number(e.kv.mod_revision), e.prev_kv === null ? null : e.prev_kv.value.toString()]),
+          [["PUT", "b", "1", rev, null], ["PUT", "a", "2", rev, null], ["DELETE", "c", "", rev, "old"]],
+        );
+        assert.deepEqual(eventsFor(fresh, "2", p), [["PUT", "b", "1", rev]]);
+      });
+    });
+
     it("etcdctl watch --rev replays history (simple and JSON output)", opts, async () => {
       const key = `${uniquePrefix("watch/etcdctl")}k`;
       const rev1 = await put(target, key, "1");
@@ -307,4 +567,14 @@ for (const kind of targets()) {
 function parseableLines(out: string): WatchResponseJson[] {
   const complete = out.slice(0, out.lastIndexOf("\n") + 1);
   return parseEtcdctlJsonLines(complete) as unknown as WatchResponseJson[];
+}
+
+/** The fields of a progress notification a test compares: ids and flags, event count, header revision. */
+function progressShape(r: RawWatchResponse): Record<string, unknown> {
+  return { watch_id: r.watch_id, created: r.created, canceled: r.canceled, compact_revision: r.compact_revision, cancel_reason: r.cancel_reason, events: r.events.length, revision: Number(r.header.revision) };
+}
+
+/** The range_end that makes [prefix, end) cover exactly the keys starting with prefix (ASCII prefixes). */
+function prefixEnd(prefix: string): string {
+  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
 }

@@ -86,9 +86,11 @@ class WatchStream {
       while (this.#watchers.has(this.#nextId)) this.#nextId++;
       id = this.#nextId++;
     } else if (this.#watchers.has(id) || this.#watchers.size >= WATCHERS_PER_STREAM_MAX) {
+      // Answered with etcd's InvalidWatchID (-1): the id belongs to the live watcher, which must not
+      // look cancelled to a client that routes responses by watch_id.
       this.#send({
         header: header(this.#server, cur),
-        watch_id: String(id),
+        watch_id: "-1",
         created: true,
         canceled: true,
         cancel_reason: this.#watchers.has(id) ? "mvcc: duplicate watch ID provided on the WatchStream" : "mvcc: too many watchers on this stream",
