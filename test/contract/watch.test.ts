@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { describe, it } from "node:test";
 import type { IKeyValue, IWatchResponse, WatchBuilder, Watcher } from "etcd3";
-import { TEST_TIMEOUT_MS, newClient, suiteOptions, targets, uniquePrefix, useDatastore, type ContractTarget } from "../harness/contract.js";
+import { TEST_TIMEOUT_MS, newClient, suiteOptions, targets, uniquePrefix, useDatastore, withDatastore, type ContractTarget } from "../harness/contract.js";
 import { fromBase64, parseEtcdctlJsonLines, type PutJson, type RangeJson, type WatchResponseJson } from "../harness/etcdctl.js";
 import { describeWatchResponses, rawEtcdClient, type RawEtcdClient, type RawWatchResponse, type RawWatchStream } from "../harness/grpc_client.js";
 
@@ -559,6 +559,24 @@ for (const kind of targets()) {
       const [cancel] = parseEtcdctlJsonLines(res.stdout) as unknown as WatchResponseJson[];
       assert.equal(cancel?.Canceled, true);
       assert.equal(cancel?.CompactRevision, rev2);
+    });
+
+    it("progress_notify watchers get an empty response at the current revision each interval they saw no events", { timeout: TEST_TIMEOUT_MS }, async () => {
+      await withDatastore(kind, async (small) => {
+        const p = uniquePrefix("watch/progress-notify");
+        await withRawStream(small, async (stream, raw) => {
+          const { revision } = await raw.put(`${p}k`, "1");
+          stream.send({ create_request: { key: Buffer.from(`${p}quiet`), progress_notify: true } });
+          stream.send({ create_request: { key: Buffer.from(`${p}plain`) } });
+          const [quiet, plain] = await created(stream, 2);
+          const progress = await stream.until("a progress notification", (rs) => rs.some((r) => !r.created && r.watch_id === quiet!.watch_id), EVENTS_WAIT_MS);
+          const notes = progress.filter((r) => !r.created && r.watch_id === quiet!.watch_id);
+          assert.equal(notes[0]!.events.length, 0);
+          assert.equal(notes[0]!.canceled, false);
+          assert.equal(Number(notes[0]!.header.revision), revision, "the notification carries the current revision");
+          assert.ok(progress.every((r) => r.created || r.watch_id !== plain!.watch_id), "a watcher without progress_notify gets no notification");
+        });
+      }, { extraArgs: ["--experimental-watch-progress-notify-interval=1s"] });
     });
   });
 }
