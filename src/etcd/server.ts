@@ -264,6 +264,8 @@ export class EtcdServer {
     });
     const started = this.#env.clock.nowMs();
     try {
+      // A compaction still removing revisions would write to the old file after the copy.
+      await this.#kv.compactionsDone();
       const sizes = await this.#backend.defragment();
       this.#dbSizeReadAtMs = -Infinity;
       this.#env.log.info("finished defragmenting the backend", { ...sizes, tookMs: Math.round(this.#env.clock.nowMs() - started) });
@@ -329,6 +331,7 @@ export class EtcdServer {
     for (const w of this.#waiters.values()) w.reject(ErrStopped());
     this.#waiters.clear();
     await this.#wal.close();
+    await this.#kv.compactionsDone();
     await this.#backend.close();
     this.#env.log.info("datastore member stopped", { name: this.config.name, appliedIndex: this.#appliedIndex });
   }

@@ -108,7 +108,11 @@ export function kvService(server: EtcdServer, log: Logger): grpc.UntypedServiceI
     }, l),
     Compact: unary(server, "KV", "Compact", async (req: CompactionRequest) => {
       const { revision } = await throwIfError<object>(server.propose({ op: "compact", req }, requestSize(req)));
-      if (req.physical) await server.flushBackend();
+      // physical: answer only once the compacted revisions are gone from the backend, as etcd does.
+      if (req.physical) {
+        await server.kv.compactionsDone();
+        await server.flushBackend();
+      }
       return { header: header(server, revision) };
     }, l),
   };

@@ -56,8 +56,13 @@ export class KeyIndex {
   put(rev: Revision): void {
     assert(revisionAfter(rev, this.modified), `put ${this.key} at ${formatRevision(rev)} is not after ${formatRevision(this.modified)}`);
     const g = this.generations[this.generations.length - 1]!;
-    if (g.revs.length === 0) g.created = rev;
-    g.revs.push(rev);
+    if (g.revs.length === 0) {
+      g.created = rev;
+      // An exact one-slot array: push() on an empty array reserves 17 slots, and most keys keep one revision.
+      g.revs = [rev];
+    } else {
+      g.revs.push(rev);
+    }
     g.ver++;
     this.modified = rev;
   }

@@ -23,6 +23,7 @@ async function withStore(fn: (s: KVStore, dir: string) => Promise<void> | void):
     const backend = await Backend.open({ fs: nodeFileSystem }, dir);
     const s = KVStore.restore(env, backend);
     await fn(s, dir);
+    await s.compactionsDone();
     await backend.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -105,12 +106,13 @@ test("reads below the compaction revision fail with etcd's message; reads of the
 });
 
 test("compaction removes superseded revisions from the backend but keeps what reads need", async () => {
-  await withStore((s) => {
+  await withStore(async (s) => {
     put(s, "a", "1"); // 2
     put(s, "a", "2"); // 3
     put(s, "b", "1"); // 4
     del(s, one("b")); // 5
     s.compact(5);
+    await s.compactionsDone();
     let revisions = 0;
     s.backend.forEachRevision(Buffer.alloc(0), null, () => void revisions++);
     assert.equal(revisions, 1, "only a@3 is left: a@2 is superseded, b's generation ended at 5");
@@ -128,6 +130,7 @@ test("a restored store has the same keys, revisions and hash as before the resta
     put(s, "c", "1");
     s.compact(3);
     const hashBefore = s.hashKV(0);
+    await s.compactionsDone();
     await s.backend.close();
     const reopened = KVStore.restore(env, await Backend.open({ fs: nodeFileSystem }, dir));
     assert.equal(reopened.currentRevision, s.currentRevision);

@@ -12,8 +12,9 @@ import { decodeKeyValue, encodeKeyValue, EventType, indexToKey, keyToIndex, type
 import { decodeRevision, encodeRevision, revisionId, type Revision } from "./revision.js";
 import { keyInRange, TreeIndex, type KeyRange } from "./tree_index.js";
 
-/** Compaction removes revisions in chunks so one compaction never stalls serving for long. */
+/** Compaction removes revisions in chunks so one compaction never stalls serving for long (etcd: 1000 per 10 ms). */
 export const COMPACTION_BATCH_REVISIONS = 10_000;
+const ZERO_BYTE = Buffer.from([0]);
 
 const META_CONSISTENT_INDEX = "consistent_index";
 const META_CONSISTENT_TERM = "consistent_term";
@@ -54,6 +55,8 @@ export class KVStore {
   #consistentTerm = 0;
   #leases: LeaseAttachments = NO_LEASES;
   #writeOpen = false;
+  /** Backend removals of scheduled compactions, run one after another. */
+  #compactions: Promise<void> = Promise.resolve();
 
   private constructor(env: Pick<Env, "clock" | "log">, backend: Backend) {
     this.#env = env;
@@ -150,24 +153,47 @@ export class KVStore {
     return new WriteTxn(this, this.#currentRev);
   }
 
-  /** Compacts history below `rev`: reads at revisions < rev fail afterwards. */
+  /**
+   * Compacts history below `rev`: reads at revisions < rev fail from now on. As etcd: the key index is
+   * compacted at once, and the superseded revisions are removed from the backend in the background in
+   * bounded chunks (a restart finishes a removal it cut short, from the scheduled marker).
+   */
   compact(rev: number): void {
     if (rev <= this.#compactRev) throw new CompactedError(this.#compactRev);
     if (rev > this.#currentRev) throw new FutureRevisionError();
-    const started = this.#env.clock.nowMs();
     this.backend.putMeta(META_SCHEDULED_COMPACT, String(rev));
     const keep = this.#index.compact(rev);
-    let removed = 0;
-    const end = encodeRevision({ main: rev + 1, sub: 0 });
-    const doomed: Buffer[] = [];
-    this.backend.forEachRevision(Buffer.alloc(0), end, (revKey) => {
-      if (!keep.has(revisionId(decodeRevision(revKey).rev))) doomed.push(revKey);
-    });
-    for (const revKey of doomed) {
-      this.backend.removeRevision(revKey);
-      removed++;
-    }
     this.#compactRev = rev;
+    this.#compactions = this.#compactions.then(() => this.#removeCompacted(rev, keep));
+  }
+
+  /** Resolves when every compaction scheduled so far has removed its revisions from the backend. */
+  compactionsDone(): Promise<void> {
+    return this.#compactions;
+  }
+
+  async #removeCompacted(rev: number, keep: Set<string>): Promise<void> {
+    const started = this.#env.clock.nowMs();
+    const end = encodeRevision({ main: rev + 1, sub: 0 });
+    let from = Buffer.alloc(0);
+    let removed = 0;
+    for (;;) {
+      let scanned = 0;
+      let last: Buffer | null = null;
+      const doomed: Buffer[] = [];
+      this.backend.forEachRevision(from, end, (revKey) => {
+        scanned++;
+        last = revKey;
+        if (!keep.has(revisionId(decodeRevision(revKey).rev))) doomed.push(revKey);
+        return scanned >= COMPACTION_BATCH_REVISIONS;
+      });
+      for (const revKey of doomed) this.backend.removeRevision(revKey);
+      removed += doomed.length;
+      if (last === null || scanned < COMPACTION_BATCH_REVISIONS) break;
+      // The next key in byte order after `last`.
+      from = Buffer.concat([last, ZERO_BYTE]);
+      await new Promise<void>((resolve) => this.#env.clock.setTimer(0, resolve));
+    }
     this.backend.putMeta(META_FINISHED_COMPACT, String(rev));
     this.#env.log.info("finished scheduled compaction", { compactRevision: rev, removedRevisions: removed, tookMs: Math.round(this.#env.clock.nowMs() - started) });
   }
