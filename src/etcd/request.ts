@@ -52,8 +52,9 @@ function codecFor(op: Op): Codec {
 
 const HEADER_BYTES = 9;
 
-export function encodeRequest(id: bigint, r: InternalRequest): Buffer {
-  const body = codecFor(r.op).serialize(r.req);
+/** Encodes a log entry; `wire`, when given, is the request's own protobuf bytes as the client sent them. */
+export function encodeRequest(id: bigint, r: InternalRequest, wire: Buffer | null = null): Buffer {
+  const body = wire ?? codecFor(r.op).serialize(r.req);
   const out = Buffer.allocUnsafe(HEADER_BYTES + body.length);
   out[0] = OPS.indexOf(r.op);
   out.writeBigUInt64BE(id, 1);
@@ -69,4 +70,10 @@ export function decodeRequest(data: Uint8Array): { id: bigint; request: Internal
   const id = b.readBigUInt64BE(1);
   const req = codecFor(op).deserialize(b.subarray(HEADER_BYTES));
   return { id, request: { op, req } as InternalRequest };
+}
+
+/** The request ID of a log entry, without decoding the request. */
+export function requestIdOf(data: Uint8Array): bigint {
+  assert(data.length >= HEADER_BYTES, `log entry of ${data.length} bytes is too short for a request`);
+  return Buffer.from(data.buffer, data.byteOffset, data.length).readBigUInt64BE(1);
 }

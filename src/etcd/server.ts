@@ -19,7 +19,7 @@ import { EtcdError, ErrNoSpace, ErrRequestTooLarge, ErrStopped, ErrTooManyReques
 import { LEASE_REVOKES_PER_CHECK_MAX, Lessor } from "./lessor.js";
 import { DatastoreMetrics } from "./metrics.js";
 import { AlarmType, type RangeRequest, type RangeResponse, type TxnRequest, type TxnResponse } from "./pb.js";
-import { decodeRequest, encodeRequest, type InternalRequest } from "./request.js";
+import { decodeRequest, encodeRequest, requestIdOf, type InternalRequest } from "./request.js";
 import { SoloNode } from "./solo_node.js";
 
 /** Proposals waiting to be applied; beyond this a proposal fails fast with "too many requests". */
@@ -68,6 +68,8 @@ export class EtcdServer {
   readonly #snap: Snapshotter;
   readonly #node: SoloNode;
   readonly #waiters = new Map<bigint, Waiter>();
+  /** Requests proposed by this member and not applied yet, by request ID (bounded by PROPOSALS_PENDING_MAX). */
+  readonly #proposedHere = new Map<bigint, InternalRequest>();
   readonly #revoking = new Set<bigint>();
   readonly #alarms = new Map<string, { memberID: string; alarm: number }>();
   #nextRequestId: bigint;
@@ -227,10 +229,11 @@ export class EtcdServer {
   }
 
   /**
-   * Proposes a request through the log and resolves once it is durable and applied. `sizeBytes` is the
-   * client's encoded request size (for --max-request-bytes).
+   * Proposes a request through the log and resolves once it is durable and applied. `wire` is the
+   * request exactly as the client encoded it, when `request.req` is its decoding: the log stores those
+   * bytes, and --max-request-bytes limits their size (or `sizeBytes`, for a request the server rebuilt).
    */
-  async propose(request: InternalRequest, sizeBytes: number): Promise<ApplyResult> {
+  async propose(request: InternalRequest, wire: Buffer | null, sizeBytes = wire?.length ?? 0): Promise<ApplyResult> {
     this.#checkRunning();
     if (sizeBytes > this.config.maxRequestBytes) throw ErrRequestTooLarge();
     if (this.#waiters.size >= PROPOSALS_PENDING_MAX) throw ErrTooManyRequests();
@@ -239,12 +242,14 @@ export class EtcdServer {
       if (this.#dbSizeBytes() + sizeBytes > this.quotaBytes) {
         this.#env.log.warn("backend quota exceeded; raising NOSPACE alarm", { quotaBytes: this.quotaBytes, sizeBytes: this.#dbSizeBytes() });
         // As etcd: the alarm is in place before the client hears "database space exceeded".
-        await this.propose({ op: "alarm", req: { action: 1, memberID: this.member.id.toString(), alarm: AlarmType.NoSpace } }, 0);
+        await this.propose({ op: "alarm", req: { action: 1, memberID: this.member.id.toString(), alarm: AlarmType.NoSpace } }, null);
         throw ErrNoSpace();
       }
     }
     const id = this.#nextRequestId++;
-    const data = encodeRequest(id, request);
+    const data = encodeRequest(id, request, wire);
+    // Applying a request proposed here needs no decoding of its log entry.
+    this.#proposedHere.set(id, request);
     const p = new Promise<ApplyResult>((resolve, reject) => this.#waiters.set(id, { resolve, reject }));
     this.#node.propose(data);
     this.metrics.proposalsPending.set(this.#waiters.size);
@@ -330,6 +335,7 @@ export class EtcdServer {
     await this.#loopDone.catch(() => {});
     for (const w of this.#waiters.values()) w.reject(ErrStopped());
     this.#waiters.clear();
+    this.#proposedHere.clear();
     await this.#wal.close();
     await this.#kv.compactionsDone();
     await this.#backend.close();
@@ -409,11 +415,12 @@ export class EtcdServer {
     let result: ApplyResult | null = null;
     let id = 0n;
     if (e.data.length > 0) {
-      const decoded = decodeRequest(e.data);
-      id = decoded.id;
-      result = applyRequest(this.#kv, this.#lessor, this.#alarmsApi(), decoded.request);
-      this.#countOp(decoded.request);
-      if (decoded.request.op === "leaseRevoke") this.#revoking.delete(BigInt(decoded.request.req.ID));
+      id = requestIdOf(e.data);
+      const request = this.#proposedHere.get(id) ?? decodeRequest(e.data).request;
+      this.#proposedHere.delete(id);
+      result = applyRequest(this.#kv, this.#lessor, this.#alarmsApi(), request);
+      this.#countOp(request);
+      if (request.op === "leaseRevoke") this.#revoking.delete(BigInt(request.req.ID));
     }
     this.#kv.setConsistentIndex(e.index, e.term);
     this.#appliedIndex = e.index;
@@ -498,7 +505,7 @@ export class EtcdServer {
       for (const id of this.#lessor.expired(LEASE_REVOKES_PER_CHECK_MAX)) {
         if (this.#revoking.has(id)) continue;
         this.#revoking.add(id);
-        this.propose({ op: "leaseRevoke", req: { ID: id.toString() } }, 0).then(
+        this.propose({ op: "leaseRevoke", req: { ID: id.toString() } }, null).then(
           () => this.#revoking.delete(id),
           () => this.#revoking.delete(id),
         );
@@ -531,7 +538,7 @@ export class EtcdServer {
     const compactTo = (rev: number): void => {
       if (rev <= this.#kv.compactRevision || rev > this.#kv.currentRevision) return;
       this.#env.log.info("starting auto compaction", { revision: rev, mode: this.config.autoCompactionMode, retention });
-      this.propose({ op: "compact", req: { revision: String(rev), physical: false } }, 0).catch(() => {});
+      this.propose({ op: "compact", req: { revision: String(rev), physical: false } }, null).catch(() => {});
     };
     if (this.config.autoCompactionMode === "revision") {
       const keep = Number(retention);

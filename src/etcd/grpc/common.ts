@@ -15,14 +15,17 @@ export function header(server: EtcdServer, revision?: number): ResponseHeader {
   };
 }
 
-const requestSizes = new WeakMap<object, number>();
+const requestWire = new WeakMap<object, Buffer>();
 
-/** The encoded size of a request as it arrived (for --max-request-bytes). */
-export function requestSize(req: object): number {
-  return requestSizes.get(req) ?? 0;
+/**
+ * The bytes a request arrived as: its size is what --max-request-bytes limits, and the log stores these
+ * very bytes instead of encoding the decoded object again.
+ */
+export function requestBytes(req: object): Buffer | null {
+  return requestWire.get(req) ?? null;
 }
 
-/** A copy of a service definition whose request decoder remembers each request's size on the wire. */
+/** A copy of a service definition whose request decoder remembers each request's bytes on the wire. */
 export function withRequestSizes(def: grpc.ServiceDefinition): grpc.ServiceDefinition {
   const out: Record<string, grpc.MethodDefinition<object, object>> = {};
   for (const [name, m] of Object.entries(def as Record<string, grpc.MethodDefinition<object, object>>)) {
@@ -30,7 +33,7 @@ export function withRequestSizes(def: grpc.ServiceDefinition): grpc.ServiceDefin
       ...m,
       requestDeserialize: (buf: Buffer) => {
         const req = m.requestDeserialize(buf);
-        requestSizes.set(req, buf.length);
+        requestWire.set(req, buf);
         return req;
       },
     };

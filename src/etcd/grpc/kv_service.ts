@@ -5,7 +5,7 @@ import { isTxnReadOnly, toKeyRange } from "../apply.js";
 import { ErrDuplicateKey, ErrEmptyKey, ErrInvalidSortOption, ErrLeaseProvided, ErrTooManyOps, ErrValueProvided, type EtcdError } from "../errors.js";
 import type { CompactionRequest, DeleteRangeRequest, PutRequest, RangeRequest, RequestOp, TxnRequest } from "../pb.js";
 import type { EtcdServer } from "../server.js";
-import { header, requestSize, unary } from "./common.js";
+import { header, requestBytes, unary } from "./common.js";
 import { keyInRange, rangeHigh, type KeyRange } from "../../storage/mvcc/tree_index.js";
 import { keyToIndex } from "../../storage/mvcc/kv.js";
 
@@ -89,12 +89,12 @@ export function kvService(server: EtcdServer, log: Logger): grpc.UntypedServiceI
     }, l),
     Put: unary(server, "KV", "Put", async (req: PutRequest) => {
       checkPut(req);
-      const { response, revision } = await throwIfError<object>(server.propose({ op: "put", req }, requestSize(req)));
+      const { response, revision } = await throwIfError<object>(server.propose({ op: "put", req }, requestBytes(req)));
       return { ...response, header: header(server, revision) };
     }, l),
     DeleteRange: unary(server, "KV", "DeleteRange", async (req: DeleteRangeRequest) => {
       checkDelete(req);
-      const { response, revision } = await throwIfError<object>(server.propose({ op: "deleteRange", req }, requestSize(req)));
+      const { response, revision } = await throwIfError<object>(server.propose({ op: "deleteRange", req }, requestBytes(req)));
       return { ...response, header: header(server, revision) };
     }, l),
     Txn: unary(server, "KV", "Txn", async (req: TxnRequest) => {
@@ -103,11 +103,11 @@ export function kvService(server: EtcdServer, log: Logger): grpc.UntypedServiceI
         const res = server.readOnlyTxn(req);
         return { ...res, header: header(server) };
       }
-      const { response, revision } = await throwIfError<object>(server.propose({ op: "txn", req }, requestSize(req)));
+      const { response, revision } = await throwIfError<object>(server.propose({ op: "txn", req }, requestBytes(req)));
       return { ...response, header: header(server, revision) };
     }, l),
     Compact: unary(server, "KV", "Compact", async (req: CompactionRequest) => {
-      const { revision } = await throwIfError<object>(server.propose({ op: "compact", req }, requestSize(req)));
+      const { revision } = await throwIfError<object>(server.propose({ op: "compact", req }, requestBytes(req)));
       // physical: answer only once the compacted revisions are gone from the backend, as etcd does.
       if (req.physical) {
         await server.kv.compactionsDone();

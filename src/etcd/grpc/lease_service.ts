@@ -5,7 +5,7 @@ import { indexToKey } from "../../storage/mvcc/kv.js";
 import { ErrLeaseNotFound, type EtcdError } from "../errors.js";
 import type { LeaseGrantRequest, LeaseRevokeRequest } from "../pb.js";
 import type { EtcdServer } from "../server.js";
-import { header, requestSize, unary } from "./common.js";
+import { header, requestBytes, unary } from "./common.js";
 
 async function proposed(p: Promise<{ response?: unknown; error?: EtcdError; revision: number }>): Promise<{ response: Record<string, unknown>; revision: number }> {
   const r = await p;
@@ -26,11 +26,11 @@ export function leaseService(server: EtcdServer, env: Env): grpc.UntypedServiceI
   return {
     LeaseGrant: unary(server, "Lease", "LeaseGrant", async (req: LeaseGrantRequest) => {
       const id = req.ID === "0" ? newLeaseId(server, env) : BigInt(req.ID);
-      const { response, revision } = await proposed(server.propose({ op: "leaseGrant", req: { ID: id.toString(), TTL: req.TTL } }, requestSize(req)));
+      const { response, revision } = await proposed(server.propose({ op: "leaseGrant", req: { ID: id.toString(), TTL: req.TTL } }, null, requestBytes(req)?.length ?? 0));
       return { ...response, header: header(server, revision) };
     }, l),
     LeaseRevoke: unary(server, "Lease", "LeaseRevoke", async (req: LeaseRevokeRequest) => {
-      const { revision } = await proposed(server.propose({ op: "leaseRevoke", req }, requestSize(req)));
+      const { revision } = await proposed(server.propose({ op: "leaseRevoke", req }, requestBytes(req)));
       return { header: header(server, revision) };
     }, l),
     LeaseTimeToLive: unary(server, "Lease", "LeaseTimeToLive", (req: { ID: string; keys: boolean }) => {

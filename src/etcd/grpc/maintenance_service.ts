@@ -4,7 +4,7 @@ import type { Env } from "../../env/env.js";
 import { ErrAuthUnsupported, ErrBadLeaderTransferee, ErrMembershipUnsupported, type EtcdError } from "../errors.js";
 import type { AlarmRequest } from "../pb.js";
 import { ETCD_VERSION, type EtcdServer } from "../server.js";
-import { header, requestSize, unary } from "./common.js";
+import { header, requestBytes, unary } from "./common.js";
 
 /** Bytes per Snapshot response message. */
 export const SNAPSHOT_CHUNK_BYTES = 32 * 1024;
@@ -31,7 +31,7 @@ export function maintenanceService(server: EtcdServer, env: Env): grpc.UntypedSe
         const alarms = server.alarmList().filter((a) => (req.memberID === "0" || a.memberID === req.memberID) && (req.alarm === 0 || a.alarm === req.alarm));
         return { header: header(server), alarms };
       }
-      const r = await server.propose({ op: "alarm", req }, requestSize(req));
+      const r = await server.propose({ op: "alarm", req }, requestBytes(req));
       if (r.error !== undefined) throw r.error as EtcdError;
       return { header: header(server), alarms: (r.response as { alarms: unknown[] }).alarms };
     }, l),
