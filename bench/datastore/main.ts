@@ -348,7 +348,8 @@ interface Server {
 
 function serverCommand(target: Target, cfg: Config): { cmd: string; prefix: string[] } {
   if (target === "etcd") return { cmd: cfg.etcdBin, prefix: [] };
-  return { cmd: process.execPath, prefix: [path.join(REPO_ROOT, "bin", "tk8s.js"), "datastore"] };
+  // The entry point itself, as `npx tk8s` runs it, so its shebang's V8 flags apply.
+  return { cmd: path.join(REPO_ROOT, "bin", "tk8s.js"), prefix: ["datastore"] };
 }
 
 async function startServer(target: Target, phase: string, cfg: Config, runDir: string): Promise<Server> {

@@ -9,8 +9,9 @@ export type Int64 = string;
 export interface ResponseHeader {
   cluster_id: Int64;
   member_id: Int64;
-  revision: Int64;
-  raft_term: Int64;
+  /** Built as numbers by the server (revisions and terms stay below 2^53); decoded as strings. */
+  revision: Int64 | number;
+  raft_term: Int64 | number;
 }
 
 export interface KeyValuePb {

@@ -120,7 +120,8 @@ function commandFor(kind: DatastoreKind): Command {
     return { file: ETCD_BINARY, leadingArgs: [] };
   }
   if (!existsSync(TK8S_ENTRY)) throw new Error(`Cannot start tk8s datastore: ${TK8S_ENTRY} does not exist`);
-  return { file: process.execPath, leadingArgs: [TK8S_ENTRY, "datastore"] };
+  // Run the entry point itself, as `npx tk8s` does, so its shebang's V8 flags apply.
+  return { file: TK8S_ENTRY, leadingArgs: ["datastore"] };
 }
 
 interface ExitInfo {

@@ -6,13 +6,13 @@ import { EtcdError } from "../errors.js";
 import type { ResponseHeader } from "../pb.js";
 import type { EtcdServer } from "../server.js";
 
+const idTexts = new WeakMap<EtcdServer, { cluster: string; member: string }>();
+
+/** The response header; IDs are uint64 (decimal strings), revision and term plain numbers (< 2^53). */
 export function header(server: EtcdServer, revision?: number): ResponseHeader {
-  return {
-    cluster_id: server.clusterId.toString(),
-    member_id: server.member.id.toString(),
-    revision: String(revision ?? server.kv.currentRevision),
-    raft_term: String(server.term),
-  };
+  let ids = idTexts.get(server);
+  if (ids === undefined) idTexts.set(server, (ids = { cluster: server.clusterId.toString(), member: server.member.id.toString() }));
+  return { cluster_id: ids.cluster, member_id: ids.member, revision: revision ?? server.kv.currentRevision, raft_term: server.term };
 }
 
 const requestWire = new WeakMap<object, Buffer>();
@@ -60,12 +60,13 @@ export function unary<Req extends object, Res>(
   fn: (req: Req) => Res | Promise<Res>,
   log: (msg: string, f: Record<string, unknown>) => void,
 ): grpc.handleUnaryCall<Req, Res> {
+  const handledOk = server.metrics.grpcHandled.labels({ grpc_type: "unary", grpc_service: `etcdserverpb.${service}`, grpc_method: method, grpc_code: "OK" });
   return (call, callback) => {
     Promise.resolve()
       .then(() => fn(call.request))
       .then(
         (res) => {
-          server.metrics.grpcHandled.inc({ grpc_type: "unary", grpc_service: `etcdserverpb.${service}`, grpc_method: method, grpc_code: "OK" });
+          handledOk.inc();
           callback(null, res);
         },
         (err: unknown) => {
