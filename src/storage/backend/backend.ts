@@ -57,8 +57,8 @@ export class Backend {
   /** Written but not yet committed: bucket key (latin1) → value, or null for a removal. */
   readonly #pending = new Map<string, Buffer | null>();
   #lastWrite: Promise<unknown> = Promise.resolve();
-  #pendingSince: string[] = [];
-  #settleScheduled = false;
+  #writes: QueuedWrite[] = [];
+  #flushScheduled = false;
   readonly #dir: string;
   readonly #env: Pick<Env, "fs">;
 
@@ -135,13 +135,15 @@ export class Backend {
   }
 
   putRevision(revKey: Buffer, value: Buffer): void {
-    this.#pending.set(hex(revKey), value);
-    this.#track(this.#key.put(revKey, value), hex(revKey), value);
+    const k = hex(revKey);
+    this.#pending.set(k, value);
+    this.#queue({ store: "key", key: revKey, value, pendingKey: k });
   }
 
   removeRevision(revKey: Buffer): void {
-    this.#pending.set(hex(revKey), null);
-    this.#track(this.#key.remove(revKey), hex(revKey), null);
+    const k = hex(revKey);
+    this.#pending.set(k, null);
+    this.#queue({ store: "key", key: revKey, value: null, pendingKey: k });
   }
 
   getRevision(revKey: Buffer): Buffer | undefined {
@@ -177,7 +179,7 @@ export class Backend {
   }
 
   putMeta(name: string, value: string): void {
-    this.#track(this.#meta.put(name, value), null, null);
+    this.#queue({ store: "meta", key: name, value, pendingKey: null });
   }
 
   getMeta(name: string): string | undefined {
@@ -187,11 +189,11 @@ export class Backend {
   putLease(rec: LeaseRecord): void {
     const v = Buffer.alloc(8);
     v.writeBigInt64BE(BigInt(rec.ttlSeconds));
-    this.#track(this.#lease.put(leaseKey(rec.id), v), null, null);
+    this.#queue({ store: "lease", key: leaseKey(rec.id), value: v, pendingKey: null });
   }
 
   removeLease(id: bigint): void {
-    this.#track(this.#lease.remove(leaseKey(id)), null, null);
+    this.#queue({ store: "lease", key: leaseKey(id), value: null, pendingKey: null });
   }
 
   leases(): LeaseRecord[] {
@@ -202,6 +204,7 @@ export class Backend {
 
   /** Resolves when every write issued so far is durable. */
   async commit(): Promise<void> {
+    this.#flush();
     await this.#lastWrite;
   }
 
@@ -228,30 +231,52 @@ export class Backend {
     await this.#root.close();
   }
 
-  #track(p: Promise<unknown>, pendingKey: string | null, value: Buffer | null): void {
-    this.#lastWrite = p;
-    if (pendingKey !== null) this.#pendingSince.push(pendingKey);
-    if (this.#settleScheduled) return;
-    // One completion handler per event-loop turn, not one per write: every write of a turn is in the
-    // same LMDB transaction, so the last one's promise settles them all.
-    this.#settleScheduled = true;
-    queueMicrotask(() => {
-      this.#settleScheduled = false;
-      const keys = this.#pendingSince;
-      this.#pendingSince = [];
-      const snapshot = keys.map((k) => [k, this.#pending.get(k)] as const);
-      this.#lastWrite.then(
-        () => {
-          for (const [k, v] of snapshot) if (this.#pending.get(k) === v) this.#pending.delete(k);
-        },
-        (err: unknown) => {
-          // A failed backend commit leaves memory ahead of disk: stop rather than serve what may be lost.
-          assert(false, `backend commit failed: ${err instanceof Error ? err.message : String(err)}`);
-        },
-      );
-    });
-    void value;
+  #queue(w: QueuedWrite): void {
+    this.#writes.push(w);
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    queueMicrotask(() => this.#flush());
   }
+
+  /**
+   * Hands everything written in this event-loop turn to LMDB as one transaction: one promise and one
+   * completion per batch rather than per write, and the batch is atomic (an applied entry's data and its
+   * consistent index land together).
+   */
+  #flush(): void {
+    this.#flushScheduled = false;
+    const writes = this.#writes;
+    this.#writes = [];
+    if (writes.length === 0) return;
+    const stores = this.#stores;
+    const p = stores.root.transaction(() => {
+      for (const w of writes) {
+        // The three stores differ only in how keys and values are typed, so one untyped handle serves all.
+        const db = (w.store === "key" ? stores.key : w.store === "meta" ? stores.meta : stores.lease) as unknown as Database<Key, Key>;
+        if (w.value === null) db.removeSync(w.key);
+        else db.putSync(w.key, w.value as Key);
+      }
+    });
+    this.#lastWrite = p;
+    p.then(
+      () => {
+        for (const w of writes) if (w.pendingKey !== null && this.#pending.get(w.pendingKey) === w.value) this.#pending.delete(w.pendingKey);
+      },
+      (err: unknown) => {
+        // A failed backend commit leaves memory ahead of disk: stop rather than serve what may be lost.
+        assert(false, `backend commit failed: ${err instanceof Error ? err.message : String(err)}`);
+      },
+    );
+  }
+}
+
+interface QueuedWrite {
+  readonly store: "key" | "meta" | "lease";
+  readonly key: Buffer | string;
+  /** null: remove. */
+  readonly value: Buffer | string | null;
+  /** The key in #pending this write makes durable, for key-bucket writes. */
+  readonly pendingKey: string | null;
 }
 
 const DEFRAG_SUFFIX = ".defrag";
