@@ -8,7 +8,6 @@ import { createHash } from "node:crypto";
 import type { Env, Timer } from "../env/env.js";
 import { Backend } from "../storage/backend/backend.js";
 import { KVStore } from "../storage/mvcc/kvstore.js";
-import { keyToIndex } from "../storage/mvcc/kv.js";
 import { WatchableStore } from "../storage/mvcc/watchable_store.js";
 import { Snapshotter } from "../storage/snap/snapshotter.js";
 import { Wal, type Entry } from "../storage/wal/wal.js";
@@ -118,12 +117,9 @@ export class EtcdServer {
     await env.fs.mkdirp(memberDir);
     const { member, clusterId } = await loadOrCreateIdentity(env, config, memberDir);
     const backend = await Backend.open(env, `${memberDir}/backend`);
-    const kv = KVStore.restore(env, backend);
     const lessor = new Lessor(env.clock, backend);
     lessor.restore();
-    kv.setLeaseAttachments(lessor);
-    // Re-attach keys to their leases from the live key space.
-    for (const item of kv.range({ key: "\0", end: "\0" }).kvs) if (item.lease !== 0n) lessor.attach(item.lease, keyToIndex(item.key));
+    const kv = KVStore.restore(env, backend, lessor);
 
     const snap = new Snapshotter(env, `${memberDir}/snap`);
     await env.fs.mkdirp(`${memberDir}/snap`);

@@ -152,8 +152,13 @@ export class Backend {
     return this.#key.get(revKey);
   }
 
-  /** Visits the key bucket from `from` (inclusive) to `to` (exclusive; null: to the end) in order, pending writes included. */
-  forEachRevision(from: Buffer, to: Buffer | null, visit: (revKey: Buffer, value: Buffer) => boolean | void): void {
+  /**
+   * Visits the key bucket from `from` (inclusive) to `to` (exclusive; null: to the end) in order, pending
+   * writes included. With `copy: false` the buffers are only valid during the visit (no copy per entry:
+   * for scans that decode and drop, such as restore).
+   */
+  forEachRevision(from: Buffer, to: Buffer | null, visit: (revKey: Buffer, value: Buffer) => boolean | void, options: { copy?: boolean } = {}): void {
+    const copy = options.copy ?? true;
     const fromS = hex(from);
     const toS = to === null ? null : hex(to);
     const pending = [...this.#pending.entries()].filter(([k]) => k >= fromS && (toS === null || k < toS)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -170,7 +175,7 @@ export class Backend {
         if (pv !== null && visit(Buffer.from(key), pv) === true) return;
         continue;
       }
-      if (visit(Buffer.from(key), Buffer.from(value)) === true) return;
+      if (visit(copy ? Buffer.from(key) : key, copy ? Buffer.from(value) : value) === true) return;
     }
     while (pi < pending.length) {
       const [pk, pv] = pending[pi++]!;

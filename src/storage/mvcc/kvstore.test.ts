@@ -211,3 +211,23 @@ test("a watcher that refuses events is caught up from the backend without loss o
     w.close();
   });
 });
+
+test("restore attaches each live key to the lease of its latest revision, and no deleted key", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "tk8s-mvcc-"));
+  try {
+    const s = KVStore.restore(env, await Backend.open({ fs: nodeFileSystem }, dir));
+    put(s, "a", "1", 7n);
+    put(s, "b", "1", 7n);
+    put(s, "b", "2"); // b's latest revision has no lease
+    put(s, "c", "1", 8n);
+    del(s, one("c"));
+    put(s, "d", "1", 8n);
+    await s.backend.close();
+    const attached: string[] = [];
+    const reopened = KVStore.restore(env, await Backend.open({ fs: nodeFileSystem }, dir), { attach: (lease, key) => void attached.push(`${key}@${lease}`), detach: () => {} });
+    assert.deepEqual(attached.sort(), ["a@7", "d@8"]);
+    await reopened.backend.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -63,43 +63,52 @@ export class KVStore {
     this.backend = backend;
   }
 
-  /** Rebuilds the index from the backend (etcd's restore). */
-  static restore(env: Pick<Env, "clock" | "log">, backend: Backend): KVStore {
+  /**
+   * Rebuilds the index from the backend (etcd's restore) and attaches every live key that has a lease
+   * to it. One pass over the key bucket; values are decoded in place, never copied or kept.
+   */
+  static restore(env: Pick<Env, "clock" | "log">, backend: Backend, leases: LeaseAttachments = NO_LEASES): KVStore {
     const s = new KVStore(env, backend);
+    s.#leases = leases;
     let maxRev = 0;
-    let keys = 0;
-    backend.forEachRevision(Buffer.alloc(0), null, (revKey, value) => {
-      const { rev, tombstone } = decodeRevision(revKey);
-      const kv = decodeKeyValue(value);
-      const key = keyToIndex(kv.key);
-      const ki = s.#index.keyIndex(key);
-      if (tombstone) {
-        if (ki !== undefined && !ki.isEmpty() && ki.generations[ki.generations.length - 1]!.revs.length > 0) s.#index.tombstone(key, rev);
-      } else if (ki === undefined || ki.generations[ki.generations.length - 1]!.revs.length === 0) {
-        if (ki === undefined) s.#index.restore(key, { main: kv.createRevision, sub: 0 }, rev, kv.version);
-        else s.#index.put(key, rev);
-        keys++;
-      } else {
-        s.#index.put(key, rev);
-      }
-      maxRev = Math.max(maxRev, rev.main);
-    });
+    // The lease of each key's latest live revision, for keys that have one.
+    const leaseOf = new Map<string, bigint>();
+    backend.forEachRevision(
+      Buffer.alloc(0),
+      null,
+      (revKey, value) => {
+        const { rev, tombstone } = decodeRevision(revKey);
+        const kv = decodeKeyValue(value);
+        const key = keyToIndex(kv.key);
+        const ki = s.#index.keyIndex(key);
+        const live = ki !== undefined && ki.generations[ki.generations.length - 1]!.revs.length > 0;
+        if (tombstone) {
+          if (live) s.#index.tombstone(key, rev);
+          leaseOf.delete(key);
+        } else {
+          // The first revision seen of a compacted generation may not be its creation: restore it whole.
+          if (ki === undefined) s.#index.restore(key, { main: kv.createRevision, sub: 0 }, rev, kv.version);
+          else s.#index.put(key, rev);
+          if (kv.lease !== 0n) leaseOf.set(key, kv.lease);
+          else leaseOf.delete(key);
+        }
+        maxRev = Math.max(maxRev, rev.main);
+      },
+      { copy: false },
+    );
+    for (const [key, lease] of leaseOf) leases.attach(lease, key);
     s.#compactRev = Number(backend.getMeta(META_FINISHED_COMPACT) ?? "0");
     const scheduled = Number(backend.getMeta(META_SCHEDULED_COMPACT) ?? "0");
     s.#currentRev = Math.max(1, maxRev, Number(backend.getMeta(META_CURRENT_REVISION) ?? "0"), s.#compactRev);
     s.#consistentIndex = Number(backend.getMeta(META_CONSISTENT_INDEX) ?? "0");
     s.#consistentTerm = Number(backend.getMeta(META_CONSISTENT_TERM) ?? "0");
-    env.log.info("restored mvcc store", { currentRevision: s.#currentRev, compactRevision: s.#compactRev, keys, consistentIndex: s.#consistentIndex });
+    env.log.info("restored mvcc store", { currentRevision: s.#currentRev, compactRevision: s.#compactRev, keys: s.#index.size, leasedKeys: leaseOf.size, consistentIndex: s.#consistentIndex });
     if (scheduled > s.#compactRev) {
       // A compaction was cut short by a crash: finish it, as etcd does on restore.
       env.log.info("resuming interrupted compaction", { revision: scheduled });
       s.compact(scheduled);
     }
     return s;
-  }
-
-  setLeaseAttachments(leases: LeaseAttachments): void {
-    this.#leases = leases;
   }
 
   get currentRevision(): number {
