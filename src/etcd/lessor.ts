@@ -24,6 +24,8 @@ export interface Lease {
 
 export class Lessor implements LeaseAttachments {
   readonly #leases = new Map<bigint, Lease>();
+  /** Key → the lease its live value carries, for keys attached to a lease (etcd's itemMap). */
+  readonly #leaseOfKey = new Map<string, bigint>();
   readonly #clock: Clock;
   readonly #backend: Backend;
 
@@ -63,6 +65,7 @@ export class Lessor implements LeaseAttachments {
 
   /** Applied: forgets the lease (the caller deletes its keys in the same txn). */
   remove(id: bigint): void {
+    for (const key of this.#leases.get(id)?.keys ?? []) if (this.#leaseOfKey.get(key) === id) this.#leaseOfKey.delete(key);
     this.#leases.delete(id);
     this.#backend.removeLease(id);
   }
@@ -93,10 +96,18 @@ export class Lessor implements LeaseAttachments {
   }
 
   attach(id: bigint, key: string): void {
-    this.#leases.get(id)?.keys.add(key);
+    const lease = this.#leases.get(id);
+    if (lease === undefined) return;
+    lease.keys.add(key);
+    this.#leaseOfKey.set(key, id);
   }
 
   detach(id: bigint, key: string): void {
     this.#leases.get(id)?.keys.delete(key);
+    if (this.#leaseOfKey.get(key) === id) this.#leaseOfKey.delete(key);
+  }
+
+  leaseOf(key: string): bigint {
+    return this.#leaseOfKey.get(key) ?? 0n;
   }
 }

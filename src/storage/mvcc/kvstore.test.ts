@@ -224,7 +224,7 @@ test("restore attaches each live key to the lease of its latest revision, and no
     put(s, "d", "1", 8n);
     await s.backend.close();
     const attached: string[] = [];
-    const reopened = KVStore.restore(env, await Backend.open({ fs: nodeFileSystem }, dir), { attach: (lease, key) => void attached.push(`${key}@${lease}`), detach: () => {} });
+    const reopened = KVStore.restore(env, await Backend.open({ fs: nodeFileSystem }, dir), { attach: (lease, key) => void attached.push(`${key}@${lease}`), detach: () => {}, leaseOf: () => 0n });
     assert.deepEqual(attached.sort(), ["a@7", "d@8"]);
     await reopened.backend.close();
   } finally {

@@ -11,6 +11,7 @@ import { CompactedError, FutureRevisionError } from "./errors.js";
 import { decodeKeyValue, encodeKeyValue, EventType, indexToKey, keyToIndex, type KeyValue, type MvccEvent } from "./kv.js";
 import { decodeRevision, encodeRevision, revisionId, type Revision } from "./revision.js";
 import { keyInRange, TreeIndex, type KeyRange } from "./tree_index.js";
+import { RevisionNotFoundError } from "./key_index.js";
 
 /** Compaction removes revisions in chunks so one compaction never stalls serving for long (etcd: 1000 per 10 ms). */
 export const COMPACTION_BATCH_REVISIONS = 10_000;
@@ -41,9 +42,11 @@ export interface RangeResult {
 export interface LeaseAttachments {
   attach(lease: bigint, key: string): void;
   detach(lease: bigint, key: string): void;
+  /** The lease the key's live value is attached to (0n: none); saves reading the old value on a put. */
+  leaseOf(key: string): bigint;
 }
 
-const NO_LEASES: LeaseAttachments = { attach: () => {}, detach: () => {} };
+const NO_LEASES: LeaseAttachments = { attach: () => {}, detach: () => {}, leaseOf: () => 0n };
 
 export class KVStore {
   readonly backend: Backend;
@@ -335,19 +338,18 @@ export class WriteTxn {
     const rev: Revision = { main: this.#beginRev + 1, sub: this.#events.length };
     let created = rev.main;
     let version = 1;
-    let oldLease = 0n;
     const ki = this.#store.index.keyIndex(k);
     if (ki !== undefined) {
       try {
         const cur = ki.get(rev.main);
         created = cur.created.main;
         version = cur.version + 1;
-        const prev = this.#store.backend.getRevision(encodeRevision(cur.modified));
-        if (prev !== undefined) oldLease = decodeKeyValue(prev).lease;
-      } catch {
-        // not currently live: a new generation starts here
+      } catch (err) {
+        // Not live: a new generation starts here.
+        if (!(err instanceof RevisionNotFoundError)) throw err;
       }
     }
+    const oldLease = this.#store.leases.leaseOf(k);
     const kv: KeyValue = { key: Buffer.from(key), createRevision: created, modRevision: rev.main, version, value: Buffer.from(value), lease };
     this.#store.backend.putRevision(encodeRevision(rev), encodeKeyValue(kv));
     this.#store.index.put(k, rev);
