@@ -794,21 +794,7 @@ interface MemoryResult {
 }
 
 async function measureMemory(server: Server, cfg: Config): Promise<MemoryResult> {
-  const res: MemoryResult = {
-    keys: cfg.keys,
-    valueBytes: cfg.valueBytes,
-    batch: cfg.batch,
-    loadConcurrency: cfg.loadConcurrency,
-    loadSeconds: null,
-    keysPerSec: null,
-    rssIdleBytes: null,
-    rssLoadedBytes: null,
-    diskIdle: null,
-    diskLoaded: null,
-    diskLoadedByEntry: null,
-    countedKeys: null,
-    error: null,
-  };
+  const res: MemoryResult = emptyMemory(cfg);
   const clients = makeClients(server, Math.min(cfg.clients, cfg.loadConcurrency), cfg);
   try {
     await sleep(1000);
