@@ -43,3 +43,11 @@ test("tk8s datastore refuses a multi-member --initial-cluster with a clear line,
   assert.notEqual(r.status, 0);
   assert.match(r.stderr, /^tk8s: Cannot start: --initial-cluster names 2 members/m);
 });
+
+test("tk8s datastore refuses --initial-cluster-state=existing on an empty data dir with one clear line", () => {
+  const dir = fileURLToPath(new URL(`../../../dist/tmp-cli-existing-${process.pid}`, import.meta.url));
+  const r = run("datastore", "--data-dir", dir, "--listen-client-urls", "http://127.0.0.1:1", "--initial-cluster-state", "existing");
+  spawnSync("rm", ["-rf", dir]);
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /^tk8s: Cannot start: --initial-cluster-state=existing joins a running cluster/m);
+});

@@ -580,6 +580,11 @@ async function loadOrCreateIdentity(env: Env, config: DatastoreConfig, memberDir
       clusterId: BigInt(j.clusterId),
     };
   }
+  if (config.initialClusterState === "existing") {
+    throw new Error(
+      `Cannot start: --initial-cluster-state=existing joins a running cluster, but ${memberDir} holds no member data and this datastore runs a single member until Raft replication lands`,
+    );
+  }
   const members = parseInitialCluster(config.initialCluster);
   const self = members.find((m) => m.name === config.name);
   if (self === undefined) throw new Error(`Cannot start: --initial-cluster has no member named "${config.name}" (--name)`);
