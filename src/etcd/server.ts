@@ -290,9 +290,10 @@ export class EtcdServer {
     return this.#backend.sizeInUseBytes();
   }
 
-  /** etcd's Hash: CRC-32C over every bucket of the backend. */
-  hashAll(): number {
-    return this.#kv.hashKV(0).hash;
+  /** etcd's Hash: CRC-32C over every bucket of the backend, once everything applied is in it. */
+  async hashAll(): Promise<number> {
+    await this.#backend.commit();
+    return this.#backend.hashAll();
   }
 
   /** A consistent image of the backend, as the Snapshot RPC streams it (then a sha256 trailer, as etcd's). */

@@ -35,7 +35,7 @@ export function maintenanceService(server: EtcdServer, env: Env): grpc.UntypedSe
       if (r.error !== undefined) throw r.error as EtcdError;
       return { header: header(server), alarms: (r.response as { alarms: unknown[] }).alarms };
     }, l),
-    Hash: unary(server, "Maintenance", "Hash", () => ({ header: header(server), hash: server.hashAll() }), l),
+    Hash: unary(server, "Maintenance", "Hash", async () => ({ header: header(server), hash: await server.hashAll() }), l),
     HashKV: unary(server, "Maintenance", "HashKV", (req: { revision: string }) => {
       const h = server.kv.hashKV(Number(req.revision));
       return { header: header(server, h.revision), hash: h.hash, compact_revision: String(h.compactRevision), hash_revision: String(Number(req.revision) === 0 ? h.revision : Number(req.revision)) };

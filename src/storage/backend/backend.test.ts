@@ -82,3 +82,21 @@ test("a defragment cut between its two renames is rolled back to the complete ol
     await reopened.close();
   });
 });
+
+test("hashAll covers every store and changes with any of them", async () => {
+  await withDir(async (dir) => {
+    const b = await Backend.open(env, dir);
+    b.putRevision(encodeRevision({ main: 2, sub: 0 }), Buffer.from("v"));
+    await b.commit();
+    const h1 = b.hashAll();
+    assert.equal(b.hashAll(), h1, "stable without writes");
+    b.putLease({ id: 9n, ttlSeconds: 30 });
+    await b.commit();
+    const h2 = b.hashAll();
+    assert.notEqual(h2, h1, "a lease changes it");
+    b.putMeta("consistent_index", "5");
+    await b.commit();
+    assert.notEqual(b.hashAll(), h2, "meta changes it");
+    await b.close();
+  });
+});

@@ -11,6 +11,7 @@
 import { open, type Database, type Key, type RootDatabase } from "lmdb";
 import type { Env } from "../../env/env.js";
 import { assert } from "../../util/assert.js";
+import { crc32cUpdate } from "../../util/crc32c.js";
 
 /** LMDB's map size bounds the file; the quota (--quota-backend-bytes) is enforced below it by the server. */
 export const BACKEND_MAP_BYTES_MAX = 16 * 1024 * 1024 * 1024;
@@ -205,6 +206,22 @@ export class Backend {
     const out: LeaseRecord[] = [];
     for (const { key, value } of this.#lease.getRange({})) out.push({ id: key.readBigInt64BE(0), ttlSeconds: Number(value.readBigInt64BE(0)) });
     return out;
+  }
+
+  /**
+   * etcd's Hash: CRC-32C over every store's name and entries, in order. Reads committed data: call
+   * commit() first to include everything written so far.
+   */
+  hashAll(): number {
+    let h = 0;
+    for (const [name, db] of [["key", this.#key], ["lease", this.#lease], ["meta", this.#meta]] as const) {
+      h = crc32cUpdate(h, Buffer.from(name));
+      for (const { key, value } of (db as unknown as Database<Key, Key>).getRange({})) {
+        h = crc32cUpdate(h, typeof key === "string" ? Buffer.from(key) : (key as Buffer));
+        h = crc32cUpdate(h, typeof value === "string" ? Buffer.from(value) : (value as Buffer));
+      }
+    }
+    return h >>> 0;
   }
 
   /** Resolves when every write issued so far is durable. */
