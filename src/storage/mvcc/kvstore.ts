@@ -211,14 +211,20 @@ export class KVStore {
   }
 
   /**
-   * etcd's HashKV: CRC-32C over the bucket name and every (revision, KeyValue) pair up to `rev` that
-   * compaction at the current compact revision keeps. Same history, same encoding → same hash as etcd.
+   * etcd's HashKV: CRC-32C over the bucket name and every (revision, KeyValue) pair up to `rev` — at or
+   * below the compaction point only those compaction at `rev` would keep. Same history, same encoding,
+   * same hash as etcd (test/contract/hashkv_parity checks it against etcd).
    */
   hashKV(rev: number): { hash: number; revision: number; compactRevision: number } {
-    const atRev = rev === 0 ? this.#currentRev : rev;
-    if (atRev > this.#currentRev) throw new FutureRevisionError();
-    if (atRev < this.#compactRev) throw new CompactedError(this.#compactRev);
-    const keep = this.#index.keep(this.#compactRev);
+    // As etcd's HashByRev: an explicit revision at or below the compaction point is compacted (unlike a
+    // range, which may still read at exactly the compaction point).
+    if (rev > 0 && rev <= this.#compactRev) throw new CompactedError(this.#compactRev);
+    if (rev > this.#currentRev) throw new FutureRevisionError();
+    const atRev = rev <= 0 ? this.#currentRev : rev;
+    // As etcd's HashByRev: below the compaction point only what compaction at the hashed revision would
+    // keep counts (the newest revision of each key up to it), so a hash does not depend on how far the
+    // background removal has got.
+    const keep = this.#index.keep(atRev);
     let h = crc32cUpdate(0, Buffer.from("key"));
     this.backend.forEachRevision(Buffer.alloc(0), encodeRevision({ main: atRev + 1, sub: 0 }), (revKey, value) => {
       const { rev: kr } = decodeRevision(revKey);
