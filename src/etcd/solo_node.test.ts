@@ -5,11 +5,11 @@ import { SoloNode } from "./solo_node.js";
 const fresh = () => new SoloNode({ id: 1n, hardState: { term: 0, vote: 0, commit: 0 }, lastIndex: 0 });
 const data = (s: string) => new TextEncoder().encode(s);
 
-test("a new member starts a new term and must persist that hard state before anything else", () => {
+test("a new member leads in term 2, as etcd's does, and must persist that hard state before anything else", () => {
   const n = fresh();
-  assert.equal(n.term, 1);
+  assert.equal(n.term, 2);
   const rd = n.ready();
-  assert.deepEqual(rd.hardState, { term: 1, vote: 1, commit: 0 });
+  assert.deepEqual(rd.hardState, { term: 2, vote: 1, commit: 0 });
   assert.equal(rd.mustSync, true);
   assert.deepEqual([rd.entries.length, rd.committed.length], [0, 0]);
   n.advance(rd);
@@ -22,7 +22,7 @@ test("a proposal is handed out to persist first, and to apply only in the Ready 
   const index = n.propose(data("a"));
   assert.equal(index, 1);
   const rd1 = n.ready();
-  assert.deepEqual(rd1.entries.map((e) => [e.term, e.index]), [[1, 1]]);
+  assert.deepEqual(rd1.entries.map((e) => [e.term, e.index]), [[2, 1]]);
   assert.equal(rd1.committed.length, 0, "nothing is committed before it is on disk");
   n.advance(rd1);
   assert.equal(n.commitIndex, 1);

@@ -42,8 +42,9 @@ export class SoloNode {
   constructor(state: SoloNodeState) {
     this.id = state.id;
     this.#persistedHardState = state.hardState;
-    // A restart is a new election that this member wins alone: a new term.
-    this.#term = state.hardState.term + 1;
+    // Every start is a new election that this member wins alone: a new term. A new member counts its
+    // bootstrap as term 1 and so first leads in term 2, as a new etcd member does.
+    this.#term = Math.max(state.hardState.term, 1) + 1;
     this.#vote = 1;
     this.#commit = Math.max(state.hardState.commit, state.lastIndex);
     this.#lastIndex = state.lastIndex;
