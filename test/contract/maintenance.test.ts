@@ -143,13 +143,16 @@ for (const kind of targets()) {
       assert.equal(text.stdout, `${toBigInt(member.ID).toString(16)}, started, default, ${target.process.peerUrl}, ${target.endpoint}, false\n`);
     });
 
-    it("a restart on the same data dir keeps keys and the revision", { timeout: HOOK_TIMEOUT_MS }, async () => {
+    it("a restart on the same data dir keeps keys and the revision, and the member leads in the next raft term", { timeout: HOOK_TIMEOUT_MS }, async () => {
       const key = `${uniquePrefix("maint/restart")}k`;
       const rev = (await target.ctlJson<PutJson>(["put", key, "durable"])).header.revision!;
+      const termBefore = Number((await target.ctlJson<RangeJson>(["get", key])).header.raft_term);
       const pidBefore = target.process.pid;
       target.resetClient();
       await target.process.restart();
       assert.notEqual(target.process.pid, pidBefore);
+      // A lone member elects itself again on every start: one term more.
+      assert.equal(Number((await target.ctlJson<RangeJson>(["get", key])).header.raft_term), termBefore + 1);
       const got = await target.ctlJson<RangeJson>(["get", key]);
       assert.equal(fromBase64(got.kvs?.[0]?.value), "durable");
       assert.equal(got.header.revision, rev);
