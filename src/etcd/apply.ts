@@ -4,7 +4,7 @@
  * every replay. Responses carry everything but the header's IDs, which the gRPC layer adds.
  */
 import { CompactedError, FutureRevisionError } from "../storage/mvcc/errors.js";
-import { indexToKey, keyToIndex, type KeyValue } from "../storage/mvcc/kv.js";
+import { keyToIndex, type KeyValue } from "../storage/mvcc/kv.js";
 import type { KVStore, WriteTxn, RangeResult } from "../storage/mvcc/kvstore.js";
 import type { KeyRange } from "../storage/mvcc/tree_index.js";
 import {
@@ -369,4 +369,3 @@ function failed(store: KVStore, err: unknown): ApplyResult {
   throw mapped;
 }
 
-export { indexToKey };

@@ -14,7 +14,7 @@ import { Wal, type Entry } from "../storage/wal/wal.js";
 import { assert } from "../util/assert.js";
 import { applyReadOnlyTxn, applyRange, applyRequest, type Alarms, type ApplyResult } from "./apply.js";
 import { parseInitialCluster, parseRetentionMs, QUOTA_BACKEND_BYTES_DEFAULT, type DatastoreConfig } from "./config.js";
-import { EtcdError, ErrNoSpace, ErrRequestTooLarge, ErrStopped, ErrTooManyRequests } from "./errors.js";
+import { ErrNoSpace, ErrRequestTooLarge, ErrStopped, ErrTooManyRequests } from "./errors.js";
 import { LEASE_REVOKES_PER_CHECK_MAX, Lessor } from "./lessor.js";
 import { DatastoreMetrics } from "./metrics.js";
 import { AlarmType, type RangeRequest, type RangeResponse, type TxnRequest, type TxnResponse } from "./pb.js";
@@ -598,4 +598,3 @@ async function loadOrCreateIdentity(env: Env, config: DatastoreConfig, memberDir
   return { member: { id, name: config.name, peerUrls: self.peerUrls, clientUrls: config.advertiseClientUrls }, clusterId };
 }
 
-export { EtcdError };

@@ -6,7 +6,7 @@ import { ErrDuplicateKey, ErrEmptyKey, ErrInvalidSortOption, ErrLeaseProvided, E
 import type { CompactionRequest, DeleteRangeRequest, PutRequest, RangeRequest, RequestOp, TxnRequest } from "../pb.js";
 import type { EtcdServer } from "../server.js";
 import { header, requestBytes, unary } from "./common.js";
-import { keyInRange, rangeHigh, type KeyRange } from "../../storage/mvcc/tree_index.js";
+import { keyInRange, type KeyRange } from "../../storage/mvcc/tree_index.js";
 import { keyToIndex } from "../../storage/mvcc/kv.js";
 
 function checkRange(r: RangeRequest): void {
@@ -118,4 +118,3 @@ export function kvService(server: EtcdServer, log: Logger): grpc.UntypedServiceI
   };
 }
 
-export { rangeHigh };

@@ -2,7 +2,7 @@
 import type * as grpc from "@grpc/grpc-js";
 import type { Env } from "../../env/env.js";
 import { indexToKey } from "../../storage/mvcc/kv.js";
-import { ErrLeaseNotFound, type EtcdError } from "../errors.js";
+import type { EtcdError } from "../errors.js";
 import type { LeaseGrantRequest, LeaseRevokeRequest } from "../pb.js";
 import type { EtcdServer } from "../server.js";
 import { header, requestBytes, unary } from "./common.js";
@@ -61,4 +61,3 @@ export function leaseService(server: EtcdServer, env: Env): grpc.UntypedServiceI
   };
 }
 
-export { ErrLeaseNotFound };

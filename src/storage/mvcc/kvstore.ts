@@ -8,9 +8,9 @@ import { assert } from "../../util/assert.js";
 import { crc32cUpdate } from "../../util/crc32c.js";
 import type { Backend } from "../backend/backend.js";
 import { CompactedError, FutureRevisionError } from "./errors.js";
-import { decodeKeyValue, encodeKeyValue, EventType, indexToKey, keyToIndex, type KeyValue, type MvccEvent } from "./kv.js";
+import { decodeKeyValue, encodeKeyValue, EventType, keyToIndex, type KeyValue, type MvccEvent } from "./kv.js";
 import { decodeRevision, encodeRevision, revisionId, type Revision } from "./revision.js";
-import { keyInRange, TreeIndex, type KeyRange } from "./tree_index.js";
+import { TreeIndex, type KeyRange } from "./tree_index.js";
 import { RevisionNotFoundError } from "./key_index.js";
 
 /** Compaction removes revisions in chunks so one compaction never stalls serving for long (etcd: 1000 per 10 ms). */
@@ -391,4 +391,3 @@ export class WriteTxn {
   }
 }
 
-export { keyInRange, indexToKey };
