@@ -1,30 +1,43 @@
 /**
- * The storage contract the API server stands on, one suite for every implementation: today the etcd v3
- * adapter against real etcd and against tk8s's datastore (CONTRACT_TARGETS, default both).
+ * The storage contract the API server stands on, one suite for every implementation: the embedded
+ * (in-process) datastore, and the etcd v3 adapter against real etcd and against tk8s's datastore process
+ * (CONTRACT_TARGETS, default both).
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { EtcdV3Storage } from "../../src/apiserver/storage/etcd_v3_storage.js";
-import { StorageCompactedError, StorageConflictError, StorageKeyExistsError, StorageNotFoundError, type StorageEvent } from "../../src/apiserver/storage/contract.js";
-import { startDatastore, type DatastoreProcess } from "../harness/datastore_process.js";
+import { EmbeddedStorage } from "../../src/apiserver/storage/embedded_storage.js";
+import { StorageCompactedError, StorageConflictError, StorageKeyExistsError, StorageNotFoundError, type Storage, type StorageEvent } from "../../src/apiserver/storage/contract.js";
+import { defaultConfig } from "../../src/etcd/config.js";
+import { EtcdServer } from "../../src/etcd/server.js";
+import { MemoryLogger } from "../../src/env/memory_logger.js";
+import { nodeClock, nodeFileSystem, nodeRng } from "../../src/platform/node/node_env.js";
+import { startDatastore } from "../harness/datastore_process.js";
 import { HOOK_TIMEOUT_MS, TEST_TIMEOUT_MS, requirePrerequisites, suiteOptions, targets } from "../harness/contract.js";
 
 const opts = { timeout: TEST_TIMEOUT_MS };
 const enc = (s: string) => Buffer.from(s);
 const dec = (b: Uint8Array) => Buffer.from(b).toString();
 
-for (const kind of targets()) {
-  describe(`storage contract over etcd v3: ${kind}`, suiteOptions(kind), () => {
-    let ds: DatastoreProcess;
-    let storage: EtcdV3Storage;
+/** A storage implementation for one suite, and how to tear it down. */
+interface Subject {
+  readonly storage: Storage;
+  stop(): Promise<void>;
+}
+
+function storageSuite(name: string, options: { skip?: string | undefined }, open: () => Promise<Subject>): void {
+  describe(`storage contract: ${name}`, options, () => {
+    let subject: Subject;
+    let storage: Storage;
     before(async () => {
-      requirePrerequisites(kind);
-      ds = await startDatastore(kind);
-      storage = new EtcdV3Storage(ds.clientUrl);
+      subject = await open();
+      storage = subject.storage;
     }, { timeout: HOOK_TIMEOUT_MS });
     after(async () => {
-      storage?.close();
-      await ds?.stop();
+      await subject?.stop();
     }, { timeout: HOOK_TIMEOUT_MS });
 
     it("create stores a value at a new revision and refuses an existing key", opts, async () => {
@@ -113,5 +126,32 @@ for (const kind of targets()) {
       assert.ok(err instanceof StorageCompactedError, String(err));
       assert.ok(err.compactRevision >= now);
     });
+  });
+}
+
+storageSuite("embedded datastore, in process", {}, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "tk8s-embedded-"));
+  const server = await EtcdServer.open({ clock: nodeClock, rng: nodeRng, fs: nodeFileSystem, log: new MemoryLogger() }, defaultConfig({ name: "embedded", dataDir: dir }));
+  return {
+    storage: new EmbeddedStorage(server),
+    stop: async () => {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+for (const kind of targets()) {
+  storageSuite(`etcd v3 endpoint: ${kind}`, suiteOptions(kind), async () => {
+    requirePrerequisites(kind);
+    const ds = await startDatastore(kind);
+    const storage = new EtcdV3Storage(ds.clientUrl);
+    return {
+      storage,
+      stop: async () => {
+        storage.close();
+        await ds.stop();
+      },
+    };
   });
 }

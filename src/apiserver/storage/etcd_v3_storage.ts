@@ -9,7 +9,6 @@ import type { KeyValuePb, ResponseOp, WatchResponse } from "../../etcd/pb.js";
 import {
   prefixEnd,
   StorageCompactedError,
-  StorageConflictError,
   StorageKeyExistsError,
   StorageNotFoundError,
   type ListOptions,
@@ -19,20 +18,16 @@ import {
   type StoredItem,
   type WatchHandle,
 } from "./contract.js";
+import { modRevisionIs, refusedWrite, storedItem } from "./etcd_txn.js";
 
 /** Deadline of every unary call. */
 export const STORAGE_CALL_TIMEOUT_MS = 10_000;
 
-const COMPARE_EQUAL = 0;
-const TARGET_MOD = 2;
 const EVENT_DELETE = 1;
 
 type Unary = (req: object, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: unknown) => void) => void;
 type WatchClient = grpc.Client & { Watch(): grpc.ClientDuplexStream<object, WatchResponse> };
 
-function item(kv: KeyValuePb): StoredItem {
-  return { key: kv.key.toString("utf8"), value: kv.value, revision: Number(kv.mod_revision) };
-}
 
 function isCompacted(err: unknown): boolean {
   return typeof err === "object" && err !== null && /required revision has been compacted/.test(String((err as { details?: string }).details ?? ""));
@@ -67,7 +62,7 @@ export class EtcdV3Storage implements Storage {
 
   async get(key: string): Promise<StoredItem | null> {
     const res = await this.#call<{ kvs: KeyValuePb[] }>("Range", { key: Buffer.from(key) });
-    return res.kvs[0] === undefined ? null : item(res.kvs[0]);
+    return res.kvs[0] === undefined ? null : storedItem(res.kvs[0]);
   }
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
@@ -81,13 +76,13 @@ export class EtcdV3Storage implements Storage {
     });
     // A read at a given revision reflects that revision; the header carries the store's current one.
     const readAt = options.revision !== undefined && options.revision > 0 ? options.revision : Number(res.header.revision);
-    return { items: res.kvs.map(item), revision: readAt, more: res.more };
+    return { items: res.kvs.map(storedItem), revision: readAt, more: res.more };
   }
 
   async create(key: string, value: Uint8Array): Promise<number> {
     const k = Buffer.from(key);
     const res = await this.#call<{ succeeded: boolean; header: { revision: string } }>("Txn", {
-      compare: [{ key: k, target: TARGET_MOD, result: COMPARE_EQUAL, mod_revision: "0" }],
+      compare: [modRevisionIs(k, 0)],
       success: [{ request_put: { key: k, value: Buffer.from(value) } }],
       failure: [],
     });
@@ -98,33 +93,27 @@ export class EtcdV3Storage implements Storage {
   async update(key: string, value: Uint8Array, expectedRevision: number): Promise<number> {
     const k = Buffer.from(key);
     const res = await this.#call<{ succeeded: boolean; header: { revision: string }; responses: ResponseOp[] }>("Txn", {
-      compare: [{ key: k, target: TARGET_MOD, result: COMPARE_EQUAL, mod_revision: String(expectedRevision) }],
+      compare: [modRevisionIs(k, expectedRevision)],
       success: [{ request_put: { key: k, value: Buffer.from(value) } }],
       failure: [{ request_range: { key: k } }],
     });
-    if (!res.succeeded) this.#refused(key, expectedRevision, res.responses);
+    if (!res.succeeded) refusedWrite(key, expectedRevision, res.responses);
     return Number(res.header.revision);
   }
 
   async delete(key: string, expectedRevision?: number): Promise<StoredItem> {
     const k = Buffer.from(key);
     const res = await this.#call<{ succeeded: boolean; responses: ResponseOp[] }>("Txn", {
-      compare: expectedRevision === undefined ? [] : [{ key: k, target: TARGET_MOD, result: COMPARE_EQUAL, mod_revision: String(expectedRevision) }],
+      compare: expectedRevision === undefined ? [] : [modRevisionIs(k, expectedRevision)],
       success: [{ request_delete_range: { key: k, prev_kv: true } }],
       failure: [{ request_range: { key: k } }],
     });
-    if (!res.succeeded) this.#refused(key, expectedRevision ?? 0, res.responses);
+    if (!res.succeeded) refusedWrite(key, expectedRevision ?? 0, res.responses);
     const prev = res.responses[0]?.response_delete_range?.prev_kvs[0];
     if (prev === undefined) throw new StorageNotFoundError(key);
-    return item(prev);
+    return storedItem(prev);
   }
 
-  /** A guarded write failed: the key is gone (404) or at another revision (409). */
-  #refused(key: string, expectedRevision: number, responses: ResponseOp[]): never {
-    const current = responses[0]?.response_range?.kvs[0];
-    if (current === undefined) throw new StorageNotFoundError(key);
-    throw new StorageConflictError(key, expectedRevision, Number(current.mod_revision));
-  }
 
   watch(prefix: string, fromRevision: number, onEvent: (e: StorageEvent) => void, onError: (err: Error) => void): WatchHandle {
     const p = Buffer.from(prefix);
