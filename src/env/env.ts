@@ -14,7 +14,11 @@ export interface Clock {
   nowMs(): number;
   /** Wall-clock milliseconds since the Unix epoch (for timestamps shown to people). */
   wallMs(): number;
-  setTimer(delayMs: number, fn: () => void): Timer;
+  /**
+   * Runs `fn` once after `delayMs`. A pending timer does not keep the process alive unless
+   * `keepProcessAlive` is set (for the heartbeat of something that must run until it is closed).
+   */
+  setTimer(delayMs: number, fn: () => void, options?: { keepProcessAlive?: boolean }): Timer;
 }
 
 /** Randomness; seeded in simulation. */

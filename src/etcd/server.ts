@@ -493,7 +493,9 @@ export class EtcdServer {
 
   #schedule(job: string, delayMs: number, fn: () => void): void {
     if (this.#stopped) return;
-    this.#timers.set(job, this.#env.clock.setTimer(delayMs, fn));
+    // A running member keeps its process alive (it may be embedded in one with nothing else to do)
+    // until close() cancels these.
+    this.#timers.set(job, this.#env.clock.setTimer(delayMs, fn, { keepProcessAlive: true }));
   }
 
   #startTimers(): void {

@@ -9,9 +9,9 @@ import type { AppendFile, Clock, Env, FileSystem, LogFields, Logger, Rng, Timer 
 export const nodeClock: Clock = {
   nowMs: () => performance.now(),
   wallMs: () => Date.now(),
-  setTimer(delayMs: number, fn: () => void): Timer {
+  setTimer(delayMs: number, fn: () => void, options?: { keepProcessAlive?: boolean }): Timer {
     const handle = setTimeout(fn, delayMs);
-    handle.unref();
+    if (options?.keepProcessAlive !== true) handle.unref();
     return { cancel: () => clearTimeout(handle) };
   },
 };
