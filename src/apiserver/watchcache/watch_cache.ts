@@ -1,0 +1,117 @@
+/**
+ * The API server's watch cache for one resource prefix (upstream's cacher): one datastore watch feeds
+ * every client watcher, so N watchers cost one datastore watch. It keeps the current objects (for lists
+ * served from the cache) and a bounded window of recent events (for watches that start at a recent
+ * resourceVersion). A watch from before the window is refused with 410 "too old resource version", as
+ * upstream, and the client relists.
+ */
+import type { Env } from "../../env/env.js";
+import { tooOldResourceVersion } from "../../api/status.js";
+import type { Storage, StorageEvent, StoredItem, WatchHandle } from "../storage/contract.js";
+
+/** Events kept for watches that start in the past (upstream sizes its window similarly, per resource). */
+export const WATCH_CACHE_EVENTS_MAX = 10_000;
+
+export interface CacheWatcher {
+  stop(): void;
+}
+
+interface Subscriber {
+  readonly fromRevision: number;
+  readonly onEvent: (e: StorageEvent) => void;
+  readonly onClose: (reason: string) => void;
+}
+
+export class WatchCache {
+  readonly #storage: Storage;
+  readonly #prefix: string;
+  readonly #env: Pick<Env, "log">;
+  readonly #objects = new Map<string, StoredItem>();
+  /** Recent events, oldest first; bounded by WATCH_CACHE_EVENTS_MAX. */
+  #window: StorageEvent[] = [];
+  /** The cache reflects the datastore up to this revision. */
+  #revision = 0;
+  /** The oldest revision a watch may start after and still miss nothing. */
+  #oldestRevision = 0;
+  readonly #subscribers = new Set<Subscriber>();
+  #upstream: WatchHandle | null = null;
+  #ready: Promise<void> | null = null;
+
+  readonly #eventsMax: number;
+
+  constructor(env: Pick<Env, "log">, storage: Storage, prefix: string, options: { eventsMax?: number } = {}) {
+    this.#env = env;
+    this.#storage = storage;
+    this.#prefix = prefix;
+    this.#eventsMax = options.eventsMax ?? WATCH_CACHE_EVENTS_MAX;
+  }
+
+  /** Lists the prefix once and starts the one datastore watch; resolves when the cache is current. */
+  start(): Promise<void> {
+    if (this.#ready !== null) return this.#ready;
+    this.#ready = (async () => {
+      const listed = await this.#storage.list(this.#prefix);
+      for (const item of listed.items) this.#objects.set(item.key, item);
+      this.#revision = listed.revision;
+      this.#oldestRevision = listed.revision;
+      this.#upstream = this.#storage.watch(this.#prefix, listed.revision, (e) => this.#apply(e), (err) => this.#fail(err));
+    })();
+    return this.#ready;
+  }
+
+  get revision(): number {
+    return this.#revision;
+  }
+
+  get watcherCount(): number {
+    return this.#subscribers.size;
+  }
+
+  /** The cached objects, in key order, as of `revision`. */
+  list(): { items: StoredItem[]; revision: number } {
+    const items = [...this.#objects.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return { items, revision: this.#revision };
+  }
+
+  /**
+   * Every change after `fromRevision` (0: from now), in order, once. Throws ApiError 410 when
+   * `fromRevision` is older than the cache's window.
+   */
+  watch(fromRevision: number, onEvent: (e: StorageEvent) => void, onClose: (reason: string) => void): CacheWatcher {
+    if (fromRevision !== 0 && fromRevision < this.#oldestRevision) throw tooOldResourceVersion(fromRevision, this.#oldestRevision);
+    const from = fromRevision === 0 ? this.#revision : fromRevision;
+    const sub: Subscriber = { fromRevision: from, onEvent, onClose };
+    for (const e of this.#window) if (e.revision > from) onEvent(e);
+    this.#subscribers.add(sub);
+    return { stop: () => void this.#subscribers.delete(sub) };
+  }
+
+  stop(): void {
+    this.#upstream?.stop();
+    this.#upstream = null;
+    for (const s of this.#subscribers) s.onClose("watch cache stopped");
+    this.#subscribers.clear();
+  }
+
+  #apply(e: StorageEvent): void {
+    if (e.type === "DELETED") this.#objects.delete(e.key);
+    else this.#objects.set(e.key, { key: e.key, value: e.value, revision: e.revision });
+    this.#revision = Math.max(this.#revision, e.revision);
+    this.#window.push(e);
+    if (this.#window.length > this.#eventsMax) {
+      // Drop the oldest tenth at once (O(1) per event on average), ending on a whole revision so that a
+      // watch never starts in the middle of one.
+      let cut = Math.ceil(this.#eventsMax / 10);
+      const boundary = this.#window[cut - 1]!.revision;
+      while (cut < this.#window.length && this.#window[cut]!.revision === boundary) cut++;
+      this.#window = this.#window.slice(cut);
+      this.#oldestRevision = boundary;
+    }
+    for (const s of this.#subscribers) if (e.revision > s.fromRevision) s.onEvent(e);
+  }
+
+  #fail(err: Error): void {
+    this.#env.log.warn("watch cache lost its datastore watch; closing its watchers", { prefix: this.#prefix, error: err.message });
+    this.stop();
+  }
+}
