@@ -195,9 +195,6 @@ export class EtcdServer {
   get quotaBytes(): number {
     return this.config.quotaBackendBytes > 0 ? this.config.quotaBackendBytes : QUOTA_BACKEND_BYTES_DEFAULT;
   }
-  get walFsyncCount(): number {
-    return this.#wal.fsyncCount;
-  }
   get stopped(): boolean {
     return this.#stopped;
   }

@@ -86,7 +86,7 @@ export class SoloNode {
       n++;
     }
     const entries = this.#unstable.slice(0, n);
-    const hs = this.#currentHardState(entries);
+    const hs = this.#currentHardState();
     const changed = !sameHardState(hs, this.#persistedHardState);
     const rd: Ready = {
       hardState: changed ? hs : null,
@@ -112,13 +112,12 @@ export class SoloNode {
     }
   }
 
-  #currentHardState(entries: readonly Entry[]): HardState {
-    const commit = entries.length > 0 ? this.#commit : this.#commit;
-    return { term: this.#term, vote: this.#vote, commit };
+  #currentHardState(): HardState {
+    return { term: this.#term, vote: this.#vote, commit: this.#commit };
   }
 
   #hardStateChanged(): boolean {
-    return !sameHardState(this.#currentHardState([]), this.#persistedHardState);
+    return !sameHardState(this.#currentHardState(), this.#persistedHardState);
   }
 }
 

@@ -5,15 +5,13 @@
  */
 import { mapMvccError, toKeyRange } from "../../etcd/apply.js";
 import { EtcdError } from "../../etcd/errors.js";
-import type { RangeRequest, RequestOp, TxnRequest, TxnResponse } from "../../etcd/pb.js";
+import type { RangeRequest, TxnRequest, TxnResponse } from "../../etcd/pb.js";
 import type { EtcdServer } from "../../etcd/server.js";
 import { CompactedError } from "../../storage/mvcc/errors.js";
 import { EventType, keyToIndex, type MvccEvent } from "../../storage/mvcc/kv.js";
 import {
   prefixEnd,
   StorageCompactedError,
-  StorageKeyExistsError,
-  StorageNotFoundError,
   type ListOptions,
   type ListResult,
   type Storage,
@@ -21,26 +19,9 @@ import {
   type StoredItem,
   type WatchHandle,
 } from "./contract.js";
-import { modRevisionIs, refusedWrite, storedItem } from "./etcd_txn.js";
+import { createTxn, created, deleted, deleteTxn, listedAt, listRequest, rangeRequest, storedItem, updated, updateTxn } from "./etcd_txn.js";
 
 
-function rangeRequest(r: Partial<RangeRequest> & { key: Buffer }): RangeRequest {
-  return {
-    range_end: Buffer.alloc(0),
-    limit: "0",
-    revision: "0",
-    sort_order: 0,
-    sort_target: 0,
-    serializable: false,
-    keys_only: false,
-    count_only: false,
-    min_mod_revision: "0",
-    max_mod_revision: "0",
-    min_create_revision: "0",
-    max_create_revision: "0",
-    ...r,
-  };
-}
 
 
 function toStorageError(err: unknown, compactRevision: number): unknown {
@@ -56,66 +37,45 @@ export class EmbeddedStorage implements Storage {
     this.#server = server;
   }
 
-  #range(r: Partial<RangeRequest> & { key: Buffer }): ReturnType<EtcdServer["range"]> {
+  #range(req: RangeRequest): ReturnType<EtcdServer["range"]> {
     try {
-      return this.#server.range(rangeRequest(r));
+      return this.#server.range(req);
     } catch (err) {
       throw toStorageError(err, this.#server.kv.compactRevision);
     }
   }
 
-  async #txn(compare: TxnRequest["compare"], success: RequestOp[], failure: RequestOp[]): Promise<{ res: TxnResponse; revision: number }> {
-    const r = await this.#server.propose({ op: "txn", req: { compare, success, failure } }, null);
+  async #txn(req: TxnRequest): Promise<{ res: TxnResponse; revision: number }> {
+    const r = await this.#server.propose({ op: "txn", req }, null);
     if (r.error !== undefined) throw toStorageError(r.error, this.#server.kv.compactRevision);
     return { res: r.response as TxnResponse, revision: r.revision };
   }
 
   async get(key: string): Promise<StoredItem | null> {
-    const kv = this.#range({ key: Buffer.from(key) }).kvs[0];
+    const kv = this.#range(rangeRequest({ key: Buffer.from(key) })).kvs[0];
     return kv === undefined ? null : storedItem(kv);
   }
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
-    const p = Buffer.from(prefix);
-    const start = options.after === undefined ? p : Buffer.concat([Buffer.from(options.after), Buffer.from([0])]);
-    const res = this.#range({ key: start, range_end: prefixEnd(p), limit: String(options.limit ?? 0), revision: String(options.revision ?? 0) });
-    const readAt = options.revision !== undefined && options.revision > 0 ? options.revision : this.#server.kv.currentRevision;
-    return { items: res.kvs.map(storedItem), revision: readAt, more: res.more };
+    const res = this.#range(listRequest(prefix, options));
+    return { items: res.kvs.map(storedItem), revision: listedAt(options, this.#server.kv.currentRevision), more: res.more };
   }
 
   async create(key: string, value: Uint8Array): Promise<number> {
-    const k = Buffer.from(key);
-    const { res, revision } = await this.#txn(
-      [modRevisionIs(k, 0)],
-      [{ request_put: { key: k, value: Buffer.from(value), lease: "0", prev_kv: false, ignore_value: false, ignore_lease: false } }],
-      [],
-    );
-    if (!res.succeeded) throw new StorageKeyExistsError(key);
+    const { res, revision } = await this.#txn(createTxn(key, value));
+    created(key, res);
     return revision;
   }
 
   async update(key: string, value: Uint8Array, expectedRevision: number): Promise<number> {
-    const k = Buffer.from(key);
-    const { res, revision } = await this.#txn(
-      [modRevisionIs(k, expectedRevision)],
-      [{ request_put: { key: k, value: Buffer.from(value), lease: "0", prev_kv: false, ignore_value: false, ignore_lease: false } }],
-      [{ request_range: rangeRequest({ key: k }) }],
-    );
-    if (!res.succeeded) refusedWrite(key, expectedRevision, res.responses);
+    const { res, revision } = await this.#txn(updateTxn(key, value, expectedRevision));
+    updated(key, expectedRevision, res);
     return revision;
   }
 
   async delete(key: string, expectedRevision?: number): Promise<StoredItem> {
-    const k = Buffer.from(key);
-    const { res } = await this.#txn(
-      expectedRevision === undefined ? [] : [modRevisionIs(k, expectedRevision)],
-      [{ request_delete_range: { key: k, range_end: Buffer.alloc(0), prev_kv: true } }],
-      [{ request_range: rangeRequest({ key: k }) }],
-    );
-    if (!res.succeeded) refusedWrite(key, expectedRevision ?? 0, res.responses);
-    const prev = res.responses[0]?.response_delete_range?.prev_kvs[0];
-    if (prev === undefined) throw new StorageNotFoundError(key);
-    return storedItem(prev);
+    const { res } = await this.#txn(deleteTxn(key, expectedRevision));
+    return deleted(key, expectedRevision, res);
   }
 
   watch(prefix: string, fromRevision: number, onEvent: (e: StorageEvent) => void, onError: (err: Error) => void): WatchHandle {

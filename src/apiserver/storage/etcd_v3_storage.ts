@@ -5,12 +5,10 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { loadEtcdProtos } from "../../etcd/proto.js";
-import type { KeyValuePb, ResponseOp, WatchResponse } from "../../etcd/pb.js";
+import type { KeyValuePb, TxnRequest, TxnResponse, WatchResponse } from "../../etcd/pb.js";
 import {
   prefixEnd,
   StorageCompactedError,
-  StorageKeyExistsError,
-  StorageNotFoundError,
   type ListOptions,
   type ListResult,
   type Storage,
@@ -18,7 +16,7 @@ import {
   type StoredItem,
   type WatchHandle,
 } from "./contract.js";
-import { modRevisionIs, refusedWrite, storedItem } from "./etcd_txn.js";
+import { createTxn, created, deleted, deleteTxn, listedAt, listRequest, rangeRequest, storedItem, updated, updateTxn } from "./etcd_txn.js";
 
 /** Deadline of every unary call. */
 export const STORAGE_CALL_TIMEOUT_MS = 10_000;
@@ -60,60 +58,38 @@ export class EtcdV3Storage implements Storage {
     });
   }
 
+  async #txn(req: TxnRequest): Promise<{ res: TxnResponse; revision: number }> {
+    const res = await this.#call<TxnResponse & { header: { revision: string } }>("Txn", req);
+    return { res, revision: Number(res.header.revision) };
+  }
+
   async get(key: string): Promise<StoredItem | null> {
-    const res = await this.#call<{ kvs: KeyValuePb[] }>("Range", { key: Buffer.from(key) });
+    const res = await this.#call<{ kvs: KeyValuePb[] }>("Range", rangeRequest({ key: Buffer.from(key) }));
     return res.kvs[0] === undefined ? null : storedItem(res.kvs[0]);
   }
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
-    const p = Buffer.from(prefix);
-    const start = options.after === undefined ? p : Buffer.concat([Buffer.from(options.after), Buffer.from([0])]);
-    const res = await this.#call<{ kvs: KeyValuePb[]; more: boolean; header: { revision: string } }>("Range", {
-      key: start,
-      range_end: prefixEnd(p),
-      limit: String(options.limit ?? 0),
-      revision: String(options.revision ?? 0),
-    });
+    const res = await this.#call<{ kvs: KeyValuePb[]; more: boolean; header: { revision: string } }>("Range", listRequest(prefix, options));
     // A read at a given revision reflects that revision; the header carries the store's current one.
-    const readAt = options.revision !== undefined && options.revision > 0 ? options.revision : Number(res.header.revision);
-    return { items: res.kvs.map(storedItem), revision: readAt, more: res.more };
+    return { items: res.kvs.map(storedItem), revision: listedAt(options, Number(res.header.revision)), more: res.more };
   }
 
   async create(key: string, value: Uint8Array): Promise<number> {
-    const k = Buffer.from(key);
-    const res = await this.#call<{ succeeded: boolean; header: { revision: string } }>("Txn", {
-      compare: [modRevisionIs(k, 0)],
-      success: [{ request_put: { key: k, value: Buffer.from(value) } }],
-      failure: [],
-    });
-    if (!res.succeeded) throw new StorageKeyExistsError(key);
-    return Number(res.header.revision);
+    const { res, revision } = await this.#txn(createTxn(key, value));
+    created(key, res);
+    return revision;
   }
 
   async update(key: string, value: Uint8Array, expectedRevision: number): Promise<number> {
-    const k = Buffer.from(key);
-    const res = await this.#call<{ succeeded: boolean; header: { revision: string }; responses: ResponseOp[] }>("Txn", {
-      compare: [modRevisionIs(k, expectedRevision)],
-      success: [{ request_put: { key: k, value: Buffer.from(value) } }],
-      failure: [{ request_range: { key: k } }],
-    });
-    if (!res.succeeded) refusedWrite(key, expectedRevision, res.responses);
-    return Number(res.header.revision);
+    const { res, revision } = await this.#txn(updateTxn(key, value, expectedRevision));
+    updated(key, expectedRevision, res);
+    return revision;
   }
 
   async delete(key: string, expectedRevision?: number): Promise<StoredItem> {
-    const k = Buffer.from(key);
-    const res = await this.#call<{ succeeded: boolean; responses: ResponseOp[] }>("Txn", {
-      compare: expectedRevision === undefined ? [] : [modRevisionIs(k, expectedRevision)],
-      success: [{ request_delete_range: { key: k, prev_kv: true } }],
-      failure: [{ request_range: { key: k } }],
-    });
-    if (!res.succeeded) refusedWrite(key, expectedRevision ?? 0, res.responses);
-    const prev = res.responses[0]?.response_delete_range?.prev_kvs[0];
-    if (prev === undefined) throw new StorageNotFoundError(key);
-    return storedItem(prev);
+    const { res } = await this.#txn(deleteTxn(key, expectedRevision));
+    return deleted(key, expectedRevision, res);
   }
-
 
   watch(prefix: string, fromRevision: number, onEvent: (e: StorageEvent) => void, onError: (err: Error) => void): WatchHandle {
     const p = Buffer.from(prefix);
