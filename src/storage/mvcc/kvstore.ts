@@ -148,7 +148,7 @@ export class KVStore {
   }
 
   range(r: KeyRange, options: RangeOptions = {}): RangeResult {
-    return this.#rangeAt(r, this.#resolveReadRevision(options.rev ?? 0), options);
+    return this.rangeAsOf(r, this.#currentRev, options);
   }
 
   /** The value of one key at `rev`, or null (used for prev_kv). Never throws for compacted history. */
@@ -257,15 +257,16 @@ export class KVStore {
 
   // ---- internals shared with WriteTxn ----
 
-  #resolveReadRevision(rev: number): number {
-    if (rev > this.#currentRev) throw new FutureRevisionError();
-    const at = rev <= 0 ? this.#currentRev : rev;
+  /**
+   * A range as seen by a reader whose newest revision is `current` (the store's, or a write txn's own):
+   * `options.rev` 0 means `current`; later is a future revision, below the compaction point compacted.
+   * @internal
+   */
+  rangeAsOf(r: KeyRange, current: number, options: RangeOptions): RangeResult {
+    const rev = options.rev ?? 0;
+    if (rev > current) throw new FutureRevisionError();
+    const at = rev <= 0 ? current : rev;
     if (at < this.#compactRev) throw new CompactedError(this.#compactRev);
-    return at;
-  }
-
-  /** @internal */
-  rangeAtInternal(r: KeyRange, at: number, options: RangeOptions): RangeResult {
     return this.#rangeAt(r, at, options);
   }
 
@@ -329,13 +330,8 @@ export class WriteTxn {
 
   range(r: KeyRange, options: RangeOptions = {}): RangeResult {
     assert(!this.#ended, "range on an ended txn");
-    const rev = options.rev ?? 0;
-    const cur = this.#events.length > 0 ? this.#beginRev + 1 : this.#beginRev;
-    if (rev > cur) throw new FutureRevisionError();
-    const at = rev <= 0 ? cur : rev;
-    if (at < this.#store.compactRevision) throw new CompactedError(this.#store.compactRevision);
-    const res = this.#store.rangeAtInternal(r, at, options);
-    return { ...res, rev: cur };
+    const cur = this.revision;
+    return { ...this.#store.rangeAsOf(r, cur, options), rev: cur };
   }
 
   put(key: Buffer, value: Buffer, lease: bigint): KeyValue {
@@ -368,8 +364,7 @@ export class WriteTxn {
   /** Deletes every live key in the range; returns the deleted keys' last values. */
   deleteRange(r: KeyRange): KeyValue[] {
     assert(!this.#ended, "deleteRange on an ended txn");
-    const at = this.#events.length > 0 ? this.#beginRev + 1 : this.#beginRev;
-    const { kvs } = this.#store.rangeAtInternal(r, at, {});
+    const { kvs } = this.#store.rangeAsOf(r, this.revision, {});
     for (const prev of kvs) {
       const k = keyToIndex(prev.key);
       const rev: Revision = { main: this.#beginRev + 1, sub: this.#events.length };
