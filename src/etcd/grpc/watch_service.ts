@@ -171,7 +171,7 @@ class WatchStream {
   /** A progress request is answered once every watcher of the stream has caught up, as etcd does. */
   #progress(attempt = 0): void {
     if (this.#closed) return;
-    const behind = [...this.#watchers.values()].some((sw) => sw.watcher !== null && sw.watcher.minRev <= this.#server.kv.currentRevision && !this.#isSynced(sw));
+    const behind = [...this.#watchers.values()].some((sw) => !this.#isSynced(sw));
     if (behind && attempt < 100) {
       this.#env.clock.setTimer(100, () => this.#progress(attempt + 1));
       return;
@@ -180,7 +180,7 @@ class WatchStream {
   }
 
   #isSynced(sw: StreamWatcher): boolean {
-    return sw.watcher === null || sw.watcher.minRev > this.#server.kv.currentRevision;
+    return sw.watcher === null || this.#server.watchable.isSynced(sw.watcher);
   }
 
   #progressTick(): void {

@@ -28,7 +28,7 @@ export interface WatchSink {
 export interface Watcher {
   readonly id: number;
   readonly range: KeyRange;
-  /** The next revision this watcher needs. */
+  /** The next revision this watcher needs (while unsynced, or before a future start revision). */
   minRev: number;
   readonly sink: WatchSink;
 }
@@ -76,6 +76,11 @@ export class WatchableStore {
     return w;
   }
 
+  /** True when the watcher has been sent everything up to the current revision (it gets new events as they come). */
+  isSynced(w: Watcher): boolean {
+    return this.#synced.has(w.id);
+  }
+
   cancel(w: Watcher): void {
     this.#removeSynced(w);
     this.#unsynced.delete(w.id);
@@ -108,8 +113,6 @@ export class WatchableStore {
         this.#scheduleSync(WATCH_VICTIM_RETRY_MS);
       }
     }
-    // Watchers that matched nothing in this txn still advance.
-    for (const w of this.#synced.values()) if (w.minRev <= rev && !perWatcher.has(w)) w.minRev = rev + 1;
   }
 
   close(): void {
