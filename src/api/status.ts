@@ -18,6 +18,8 @@ export type StatusReason =
   | "Expired"
   | "TooManyRequests"
   | "RequestEntityTooLarge"
+  | "Timeout"
+  | "ServiceUnavailable"
   | "InternalError";
 
 export interface StatusCause {

@@ -37,6 +37,8 @@ export interface StorageEvent {
   /** For DELETED: the value before the deletion. */
   readonly value: Uint8Array;
   readonly revision: number;
+  /** The value before this change, when the source knows it (the watch cache does). */
+  readonly prevValue?: Uint8Array;
 }
 
 export interface WatchHandle {

@@ -93,7 +93,11 @@ export class WatchCache {
     this.#subscribers.clear();
   }
 
-  #apply(e: StorageEvent): void {
+  #apply(raw: StorageEvent): void {
+    // Keep the previous value beside the event: a filtered watch (a label selector) turns a change that
+    // moves an object out of its selection into a DELETED, and needs the old value to know.
+    const prev = this.#objects.get(raw.key);
+    const e: StorageEvent = prev === undefined ? raw : { ...raw, prevValue: prev.value };
     if (e.type === "DELETED") this.#objects.delete(e.key);
     else this.#objects.set(e.key, { key: e.key, value: e.value, revision: e.revision });
     this.#revision = Math.max(this.#revision, e.revision);

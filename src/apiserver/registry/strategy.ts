@@ -1,0 +1,116 @@
+/**
+ * Per-resource rules of the generic store (upstream's registry strategies): which resources keep a
+ * `metadata.generation`, what a create resets (status), what an update of the main resource may not
+ * change (status) and what a status update may not change (everything else), and how long a graceful
+ * deletion waits.
+ */
+import type { ResourceInfo } from "../../api/resources.js";
+import { deepCopy, jsonEqual, type KubeObject } from "./codec.js";
+
+export interface Strategy {
+  /** `metadata.generation` starts at 1 and grows on every change outside metadata and status. */
+  readonly tracksGeneration: boolean;
+  /** The object has a `status` owned by the status subresource. */
+  readonly hasStatus: boolean;
+  /** DELETE answers with the object (as pods and services do) rather than a Success Status. */
+  readonly returnDeletedObject: boolean;
+  prepareForCreate(obj: KubeObject): void;
+  prepareForUpdate(obj: KubeObject, old: KubeObject): void;
+  /** The object a status update stores: the old object with the new status. */
+  prepareForStatusUpdate(obj: KubeObject, old: KubeObject): KubeObject;
+  /** Seconds a DELETE waits (0: delete now), given the client's gracePeriodSeconds if any. */
+  gracePeriodSeconds(obj: KubeObject, requested: number | undefined): number;
+}
+
+const GENERATION_RESOURCES = new Set([
+  "deployments",
+  "replicasets",
+  "statefulsets",
+  "daemonsets",
+  "jobs",
+  "cronjobs",
+  "replicationcontrollers",
+  "poddisruptionbudgets",
+  "priorityclasses",
+]);
+
+const RETURN_DELETED_OBJECT = new Set(["pods", "services", "namespaces", "nodes", "persistentvolumes", "persistentvolumeclaims"]);
+
+/** The part of an object its generation tracks: everything but metadata and status. */
+function specOf(obj: KubeObject): KubeObject {
+  const { metadata: _m, status: _s, ...rest } = obj;
+  return rest;
+}
+
+/** Upstream's pod QoS class from the containers' requests and limits (after defaulting). */
+export function podQosClass(pod: KubeObject): "Guaranteed" | "Burstable" | "BestEffort" {
+  const containers: KubeObject[] = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
+  let any = false;
+  let guaranteed = true;
+  for (const c of containers) {
+    const req = c.resources?.requests ?? {};
+    const lim = c.resources?.limits ?? {};
+    if (Object.keys(req).length > 0 || Object.keys(lim).length > 0) any = true;
+    for (const r of ["cpu", "memory"]) {
+      if (lim[r] === undefined || (req[r] !== undefined && String(req[r]) !== String(lim[r]))) guaranteed = false;
+    }
+  }
+  if (!any) return "BestEffort";
+  return guaranteed ? "Guaranteed" : "Burstable";
+}
+
+export function strategyFor(info: ResourceInfo): Strategy {
+  const hasStatus = info.subresources.some((s) => s.name === "status");
+  const tracksGeneration = GENERATION_RESOURCES.has(info.resource);
+  const resource = info.resource;
+  return {
+    tracksGeneration,
+    hasStatus,
+    returnDeletedObject: RETURN_DELETED_OBJECT.has(resource),
+    prepareForCreate(obj) {
+      if (tracksGeneration) obj.metadata.generation = 1;
+      else delete obj.metadata.generation;
+      if (hasStatus && resource !== "nodes" && resource !== "persistentvolumes" && resource !== "persistentvolumeclaims") delete obj.status;
+      if (resource === "pods") obj.status = { phase: "Pending", qosClass: podQosClass(obj) };
+      if (resource === "namespaces") {
+        obj.spec = { ...(obj.spec ?? {}), finalizers: obj.spec?.finalizers ?? ["kubernetes"] };
+        obj.status = { phase: "Active" };
+      }
+      if (resource === "persistentvolumes") obj.status = { phase: "Pending" };
+      if (resource === "persistentvolumeclaims") obj.status = { phase: "Pending" };
+    },
+    prepareForUpdate(obj, old) {
+      if (hasStatus) {
+        if (old.status === undefined) delete obj.status;
+        else obj.status = deepCopy(old.status);
+      }
+      if (resource === "namespaces") obj.spec = deepCopy(old.spec ?? {});
+      if (tracksGeneration) {
+        const gen = Number(old.metadata?.generation ?? 1);
+        obj.metadata.generation = jsonEqual(specOf(obj), specOf(old)) ? gen : gen + 1;
+      } else if (old.metadata?.generation !== undefined) {
+        obj.metadata.generation = old.metadata.generation;
+      }
+    },
+    prepareForStatusUpdate(obj, old) {
+      const next = deepCopy(old);
+      next.status = obj.status;
+      next.metadata.resourceVersion = obj.metadata?.resourceVersion;
+      // Upstream lets a status writer change labels and annotations of a few kinds (nodes report
+      // their labels through status updates); for the rest, metadata comes from the stored object.
+      if (resource === "nodes" || resource === "pods") {
+        if (obj.metadata?.labels !== undefined) next.metadata.labels = obj.metadata.labels;
+        if (obj.metadata?.annotations !== undefined) next.metadata.annotations = obj.metadata.annotations;
+      }
+      return next;
+    },
+    gracePeriodSeconds(obj, requested) {
+      if (resource !== "pods") return 0;
+      // An unscheduled pod has no kubelet to stop it, and a finished one nothing to stop: both go at once.
+      if (obj.spec?.nodeName === undefined || obj.spec.nodeName === "") return 0;
+      if (obj.status?.phase === "Succeeded" || obj.status?.phase === "Failed") return 0;
+      const grace = requested ?? obj.spec?.terminationGracePeriodSeconds ?? 30;
+      return Math.max(0, grace);
+    },
+  };
+}
