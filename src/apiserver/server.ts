@@ -399,6 +399,11 @@ export class ApiServer {
       return;
     }
     if (path === "/openapi/v2") {
+      // client-go asks for v2 in protobuf only; answering JSON to that would be unparseable to it, while
+      // a 406 makes kubectl fall back (it prefers v3, which is JSON, anyway).
+      if (accept !== "" && !/application\/json|\*\/\*/.test(accept)) {
+        throw new ApiError("NotAcceptable", 406, "only the following media types are accepted: application/json", {});
+      }
       writeObject(res, 200, this.#o.openapi.v2());
       return;
     }
