@@ -25,6 +25,8 @@ const WATCH_TIMEOUT_MIN_S = 1800;
 const LIST_LIMIT_MAX = 100_000;
 
 const BODY_TYPES = ["application/json", "application/yaml"];
+/** Watch lines already serialized, per shared event object (see the store's decoded-event sharing). */
+const encodedEvents = new WeakMap<KubeObject, Map<string, string>>();
 const PATCH_TYPES: Record<string, PatchKind> = {
   "application/json-patch+json": "json",
   "application/merge-patch+json": "merge",
@@ -52,8 +54,8 @@ function rfc3339(d: Date): string {
 }
 
 /** Writes a JSON (or YAML) object with the status code. */
-export function writeObject(res: ServerResponse, code: number, obj: unknown, contentType: Negotiated["contentType"] = "application/json"): void {
-  const body = contentType === "application/yaml" ? stringifyYaml(obj) : JSON.stringify(obj);
+export function writeObject(res: ServerResponse, code: number, obj: unknown, contentType: string = "application/json"): void {
+  const body = contentType.startsWith("application/yaml") ? stringifyYaml(obj) : JSON.stringify(obj);
   res.writeHead(code, { "Content-Type": contentType, "Content-Length": Buffer.byteLength(body) });
   res.end(body);
 }
@@ -186,10 +188,15 @@ function respondObject(h: HandlerContext, code: number, obj: KubeObject): void {
   const n = negotiate(h.req.headers.accept, true);
   if (n.transform === "table") {
     const table = h.machinery.toTable(h.resource, [obj], { nowMs: h.now().getTime(), includeObject: includeObjectOf(h.query) });
-    writeObject(h.res, code, withTableVersion(table, n.transformVersion), n.contentType);
+    writeObject(h.res, code, withTableVersion(table, n.transformVersion), transformedType(n, "Table"));
   } else if (n.transform === "partial") {
-    writeObject(h.res, code, { kind: "PartialObjectMetadata", apiVersion: `meta.k8s.io/${n.transformVersion}`, metadata: obj.metadata }, n.contentType);
+    writeObject(h.res, code, { kind: "PartialObjectMetadata", apiVersion: `meta.k8s.io/${n.transformVersion}`, metadata: obj.metadata }, transformedType(n, "PartialObjectMetadata"));
   } else writeObject(h.res, code, obj, n.contentType);
+}
+
+/** The response media type of a transformed object, naming what it is as upstream does. */
+function transformedType(n: Negotiated, as: string): string {
+  return `${n.contentType};as=${as};v=${n.transformVersion};g=meta.k8s.io`;
 }
 
 function withTableVersion(table: KubeObject, version: string): KubeObject {
@@ -265,7 +272,7 @@ async function handleList(h: HandlerContext): Promise<void> {
   const listMeta = { resourceVersion: result.resourceVersion, ...(result.continue === undefined ? {} : { continue: result.continue }) };
   if (n.transform === "table") {
     const table = h.machinery.toTable(h.resource, result.items, { nowMs: h.now().getTime(), includeObject: includeObjectOf(h.query), listMeta });
-    writeObject(h.res, 200, withTableVersion(table, n.transformVersion), n.contentType);
+    writeObject(h.res, 200, withTableVersion(table, n.transformVersion), transformedType(n, "Table"));
     return;
   }
   if (n.transform === "partial") {
@@ -278,7 +285,7 @@ async function handleList(h: HandlerContext): Promise<void> {
         metadata: listMeta,
         items: result.items.map((o) => ({ kind: "PartialObjectMetadata", apiVersion: `meta.k8s.io/${n.transformVersion}`, metadata: o.metadata })),
       },
-      n.contentType,
+      transformedType(n, "PartialObjectMetadataList"),
     );
     return;
   }
@@ -307,6 +314,15 @@ async function handleWatch(h: HandlerContext): Promise<void> {
       } else if (n.transform === "partial") {
         o = { kind: "PartialObjectMetadata", apiVersion: `meta.k8s.io/${n.transformVersion}`, metadata: object.metadata };
       }
+    }
+    if (o === object && (type === "ADDED" || type === "MODIFIED" || type === "DELETED")) {
+      // The same event object reaches every watcher of the resource: serialize it once per type.
+      const key = `${type}`;
+      let lines = encodedEvents.get(object);
+      if (lines === undefined) encodedEvents.set(object, (lines = new Map()));
+      let line = lines.get(key);
+      if (line === undefined) lines.set(key, (line = JSON.stringify({ type, object: o }) + "\n"));
+      return line;
     }
     return JSON.stringify({ type, object: o }) + "\n";
   };

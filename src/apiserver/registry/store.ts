@@ -102,6 +102,9 @@ function rfc3339(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
+/** Decoded watch events, shared by every watcher of a resource (entries go with their events). */
+const decodedEvents = new WeakMap<StorageEvent, { obj: KubeObject; prev: KubeObject | null }>();
+
 export function parseResourceVersion(rv: string, what = "resourceVersion"): number {
   if (!/^\d+$/.test(rv)) throw badRequest(`Invalid value: "${rv}": ${what} must be an integer`);
   return Number(rv);
@@ -530,9 +533,9 @@ export class ResourceStore {
     const deliver = (e: StorageEvent) => {
       if (!e.key.startsWith(base)) return;
       lastRevision = e.revision;
-      const obj = this.present(decodeStored(e.value, e.revision));
+      const { obj, prev } = this.#decodeEvent(e);
       const now = this.#matches(obj, sel);
-      const before = e.prevValue === undefined ? false : this.#matches(this.present(decodeStored(e.prevValue, e.revision)), sel);
+      const before = prev === null ? false : this.#matches(prev, sel);
       if (e.type === "DELETED") {
         if (now) sink.send("DELETED", obj);
       } else if (e.type === "ADDED") {
@@ -573,6 +576,23 @@ export class ResourceStore {
         if (q.allowWatchBookmarks === true) sink.send("BOOKMARK", this.#bookmarkObject(Math.max(lastRevision, cache.revision), false));
       },
     };
+  }
+
+  /**
+   * The event's object (and previous object), decoded once however many watchers receive it: the
+   * cache hands the same event to every subscriber, so the decode is shared. Receivers must not
+   * mutate what they get.
+   */
+  #decodeEvent(e: StorageEvent): { obj: KubeObject; prev: KubeObject | null } {
+    let d = decodedEvents.get(e);
+    if (d === undefined) {
+      d = {
+        obj: this.present(decodeStored(e.value, e.revision)),
+        prev: e.prevValue === undefined ? null : this.present(decodeStored(e.prevValue, e.revision)),
+      };
+      decodedEvents.set(e, d);
+    }
+    return d;
   }
 
   #bookmarkObject(revision: number, initialEventsEnd: boolean): KubeObject {
