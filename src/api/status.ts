@@ -20,7 +20,9 @@ export type StatusReason =
   | "RequestEntityTooLarge"
   | "Timeout"
   | "ServiceUnavailable"
-  | "InternalError";
+  | "InternalError"
+  /** metav1.StatusReasonUnknown: "" on the wire, so the field is left out. */
+  | "Unknown";
 
 export interface StatusCause {
   readonly reason?: string;
@@ -43,7 +45,7 @@ export interface Status {
   readonly metadata: Record<string, never>;
   readonly status: "Failure";
   readonly message: string;
-  readonly reason: StatusReason;
+  readonly reason?: StatusReason;
   readonly details?: StatusDetails;
   readonly code: number;
 }
@@ -73,7 +75,7 @@ export class ApiError extends Error {
       metadata: {},
       status: "Failure",
       message: this.message,
-      reason: this.reason,
+      ...(this.reason === "Unknown" ? {} : { reason: this.reason }),
       ...(this.details === undefined ? {} : { details: this.details }),
       code: this.code,
     };

@@ -389,13 +389,13 @@ async function handlePatch(h: HandlerContext, subresource: string): Promise<void
   const raw = (await readBody(req)).toString("utf8");
   const ctx = writeContext(h);
   const mode = fieldValidationOf(query);
-  let patch: unknown;
-  try {
-    patch = kind === "apply" ? parseYaml(raw, { strict: true, uniqueKeys: true, maxAliasCount: 100 }) : JSON.parse(raw);
-  } catch (err) {
-    throw badRequest(`error decoding patch: ${(err as Error).message.split("\n")[0]}`);
-  }
   if (kind === "apply") {
+    let patch: unknown;
+    try {
+      patch = parseYaml(raw, { strict: true, uniqueKeys: true, maxAliasCount: 100 });
+    } catch (err) {
+      throw badRequest(`error decoding YAML: ${(err as Error).message.split("\n")[0]}`);
+    }
     const force = boolParam(query, "force") ?? false;
     if (query.get("fieldManager") === null || query.get("fieldManager") === "") {
       throw new ApiError("Invalid", 422, `PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch`, {
@@ -411,7 +411,8 @@ async function handlePatch(h: HandlerContext, subresource: string): Promise<void
     checkUnknownFields(h, config, mode, ctx.warnings);
     let result: KubeObject;
     try {
-      result = await store.guaranteedUpdate(info.namespace, info.name, ctx, subresource, async (current) =>
+      // Apply records its own managedFields entry; the store must not add an Update entry on top.
+      result = await store.guaranteedUpdate(info.namespace, info.name, { ...ctx, manager: "" }, subresource, async (current) =>
         h.machinery.applyConfiguration(h.resource, current, config, { manager: ctx.manager, force, now: ctx.now }),
       );
     } catch (err) {
@@ -432,7 +433,7 @@ async function handlePatch(h: HandlerContext, subresource: string): Promise<void
     return;
   }
   const result = await store.guaranteedUpdate(info.namespace, info.name, ctx, subresource, async (current) => {
-    const patched = h.machinery.applyPatch(kind, h.resource, current, patch);
+    const patched = h.machinery.applyPatch(kind, h.resource, current, raw);
     if (patched === null || typeof patched !== "object" || Array.isArray(patched)) throw badRequest("the patch produced a value that is not an object");
     checkKind(h, patched);
     checkUnknownFields(h, patched, mode, ctx.warnings);
@@ -591,7 +592,7 @@ async function handleScale(h: HandlerContext): Promise<void> {
   if (info.verb !== "update" && info.verb !== "patch") throw new ApiError("MethodNotAllowed", 405, "the server does not allow this method on the requested resource", {});
   const ctx = writeContext(h);
   let scale: KubeObject | null = null;
-  let patch: unknown = null;
+  let patch = "";
   let patchKind: PatchKind | undefined;
   if (info.verb === "update") {
     scale = checkKind(h, await readObjectBody(h), scaleKind);
@@ -600,16 +601,13 @@ async function handleScale(h: HandlerContext): Promise<void> {
     if (patchKind === undefined || patchKind === "apply") {
       throw new ApiError("UnsupportedMediaType", 415, "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json");
     }
-    try {
-      patch = JSON.parse((await readBody(h.req)).toString("utf8"));
-    } catch (err) {
-      throw badRequest(`error decoding patch: ${(err as Error).message}`);
-    }
+    patch = (await readBody(h.req)).toString("utf8");
   }
   const result = await store.guaranteedUpdate(info.namespace, info.name, ctx, "scale", async (current) => {
     const currentScale = toScale(current);
     const wanted =
       scale ??
+      // A Scale has no lists to merge by key: a strategic patch of it is a merge patch.
       (patchKind === "strategic" || patchKind === "merge"
         ? h.machinery.applyPatch("merge", h.resource, currentScale, patch)
         : h.machinery.applyPatch("json", h.resource, currentScale, patch));

@@ -1,6 +1,7 @@
 /** The `tk8s` command line: every component is a subcommand. */
 import { Command, CommanderError } from "commander";
 import { addDatastoreCommand } from "./datastore.js";
+import { addServerCommand } from "./server.js";
 
 export const TK8S_VERSION = "0.1.0";
 
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: (str, write) => write(str) })
     .exitOverride();
   addDatastoreCommand(program);
+  addServerCommand(program);
   return program;
 }
 

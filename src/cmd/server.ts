@@ -1,0 +1,156 @@
+/**
+ * `tk8s server`: a cluster's control plane in one process. Today: the embedded datastore (or an
+ * external etcd with --datastore-endpoint) and kube-apiserver over it, with the cluster's PKI and an
+ * admin kubeconfig made on first start. The scheduler, controllers and kubelet join in later issues.
+ */
+import * as fs from "node:fs/promises";
+import * as os from "node:os";
+import * as path from "node:path";
+import { InvalidArgumentError, Option, type Command } from "commander";
+import { ClientServer } from "../etcd/client_server.js";
+import { defaultConfig } from "../etcd/config.js";
+import { EtcdServer } from "../etcd/server.js";
+import { newNodeEnv, type LogLevel } from "../platform/node/node_env.js";
+import { Authenticator, loadTokenFile } from "../apiserver/auth/authenticator.js";
+import { bootstrapCluster } from "../apiserver/bootstrap.js";
+import { ensureClusterPki } from "../apiserver/pki/pki.js";
+import { renderKubeconfig } from "../apiserver/pki/kubeconfig.js";
+import { ApiServer } from "../apiserver/server.js";
+import { startCompactor } from "../apiserver/storage/compactor.js";
+import type { Storage } from "../apiserver/storage/contract.js";
+import { EmbeddedStorage } from "../apiserver/storage/embedded_storage.js";
+import { EtcdV3Storage } from "../apiserver/storage/etcd_v3_storage.js";
+import { newMachinery, newOpenApiServer } from "../apiserver/wiring.js";
+
+interface ServerFlags {
+  dataDir: string;
+  bindAddress: string;
+  securePort: number;
+  advertiseAddress?: string;
+  datastoreEndpoint?: string;
+  embeddedEtcdClientUrls?: string;
+  tokenAuthFile?: string;
+  maxRequestsInflight: number;
+  maxMutatingRequestsInflight: number;
+  etcdCompactionInterval: string;
+  logLevel: LogLevel;
+}
+
+function port(v: string): number {
+  if (!/^\d+$/.test(v) || Number(v) > 65535) throw new InvalidArgumentError(`must be a port number (0-65535): current value is "${v}"`);
+  return Number(v);
+}
+
+function nonNegative(v: string): number {
+  if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`must be a non-negative integer: current value is "${v}"`);
+  return Number(v);
+}
+
+function durationMs(v: string): number {
+  const m = /^(\d+)(ms|s|m|h)$/.exec(v);
+  if (m === null) throw new Error(`Cannot start: --etcd-compaction-interval must be a duration like 5m: current value is "${v}"`);
+  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as "ms" | "s" | "m" | "h"];
+}
+
+/** The first non-internal IPv4 address of the host (what the `kubernetes` Endpoints advertise). */
+function defaultAdvertiseAddress(): string {
+  for (const addrs of Object.values(os.networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
+  }
+  return "127.0.0.1";
+}
+
+export function addServerCommand(program: Command): void {
+  program
+    .command("server")
+    .description("run a single-node control plane: the embedded datastore and kube-apiserver")
+    .requiredOption("--data-dir <path>", "directory for the datastore, certificates and kubeconfigs")
+    .option("--bind-address <ip>", "the address to serve HTTPS on", "0.0.0.0")
+    .option("--secure-port <port>", "the port to serve HTTPS on (0: any free port)", port, 6443)
+    .option("--advertise-address <ip>", "the address the `kubernetes` Service's endpoints name (default: the host's first IPv4 address)")
+    .option("--datastore-endpoint <url>", "use this etcd v3 endpoint (http://host:port) instead of the embedded datastore")
+    .option("--embedded-etcd-client-urls <urls>", "also serve the embedded datastore's etcd v3 API on these URLs (for etcdctl)")
+    .option("--token-auth-file <path>", "static bearer tokens: CSV lines of token,user,uid,\"group1,group2\"")
+    .option("--max-requests-inflight <n>", "the most non-mutating requests in flight at once (0: no limit)", nonNegative, 400)
+    .option("--max-mutating-requests-inflight <n>", "the most mutating requests in flight at once (0: no limit)", nonNegative, 200)
+    .option("--etcd-compaction-interval <duration>", "how often to compact the datastore's history (0s: never)", "5m")
+    .addOption(new Option("--log-level <level>", "log level").choices(["debug", "info", "warn", "error"]).default("info"))
+    .action(async (flags: ServerFlags) => {
+      await runServer(flags);
+    });
+}
+
+async function runServer(flags: ServerFlags): Promise<void> {
+  const env = newNodeEnv({ logLevel: flags.logLevel, logFields: { component: "server" } });
+  const dataDir = path.resolve(flags.dataDir);
+  await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const advertiseAddress = flags.advertiseAddress ?? defaultAdvertiseAddress();
+  const compactionMs = durationMs(flags.etcdCompactionInterval);
+
+  let storage: Storage;
+  let etcd: EtcdServer | null = null;
+  let etcdClients: ClientServer | null = null;
+  if (flags.datastoreEndpoint !== undefined) {
+    storage = new EtcdV3Storage(flags.datastoreEndpoint);
+    env.log.info("using an external datastore", { endpoint: flags.datastoreEndpoint });
+  } else {
+    const config = defaultConfig({ name: "default", dataDir: path.join(dataDir, "etcd") });
+    etcd = await EtcdServer.open(newNodeEnv({ logLevel: flags.logLevel, logFields: { component: "datastore" } }), config);
+    storage = new EmbeddedStorage(etcd);
+    if (flags.embeddedEtcdClientUrls !== undefined) {
+      etcdClients = await ClientServer.listen(etcd, env, flags.embeddedEtcdClientUrls.split(","));
+    }
+    env.log.info("using the embedded datastore", { dataDir: config.dataDir });
+  }
+
+  const pki = await ensureClusterPki(path.join(dataDir, "pki"), { serverNames: [os.hostname(), advertiseAddress] });
+  const authenticator = new Authenticator(flags.tokenAuthFile === undefined ? new Map() : loadTokenFile(flags.tokenAuthFile));
+  const apiserver = new ApiServer({
+    storage,
+    log: env.log,
+    machinery: newMachinery(),
+    openapi: newOpenApiServer(),
+    tls: { certPem: pki.apiserver.certPem, keyPem: pki.apiserver.keyPem, caPem: pki.ca.certPem },
+    bindAddress: flags.bindAddress,
+    port: flags.securePort,
+    authenticator,
+    maxRequestsInflight: flags.maxRequestsInflight,
+    maxMutatingRequestsInflight: flags.maxMutatingRequestsInflight,
+  });
+  const boundPort = await apiserver.start();
+  await bootstrapCluster(apiserver, { advertiseAddress, securePort: boundPort });
+  apiserver.setReady();
+  const compactor = compactionMs > 0 ? startCompactor(storage, env, compactionMs) : null;
+
+  const kubeconfigPath = path.join(dataDir, "admin.kubeconfig");
+  const host = flags.bindAddress === "0.0.0.0" || flags.bindAddress === "::" ? "127.0.0.1" : flags.bindAddress;
+  await fs.writeFile(
+    kubeconfigPath,
+    renderKubeconfig({
+      server: `https://${host}:${boundPort}`,
+      caPem: pki.ca.certPem,
+      userName: "kubernetes-admin",
+      clientCertPem: pki.admin.certPem,
+      clientKeyPem: pki.admin.keyPem,
+    }),
+    { mode: 0o600 },
+  );
+  env.log.info("cluster is ready", { kubeconfig: kubeconfigPath, port: boundPort });
+  process.stdout.write(`tk8s: the API server is ready on https://${host}:${boundPort}\n`);
+  process.stdout.write(`tk8s: admin kubeconfig written to ${kubeconfigPath}\n`);
+  process.stdout.write(`tk8s: try: kubectl --kubeconfig ${kubeconfigPath} get namespaces\n`);
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      env.log.info("received signal; shutting down", { signal });
+      resolve();
+    };
+    process.once("SIGTERM", () => stop("SIGTERM"));
+    process.once("SIGINT", () => stop("SIGINT"));
+  });
+  compactor?.stop();
+  await apiserver.close();
+  await etcdClients?.close();
+  storage.close();
+  await etcd?.close();
+}
