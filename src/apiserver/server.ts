@@ -285,7 +285,8 @@ export class ApiServer {
   }
 
   #writeError(res: ServerResponse, err: unknown, info: RequestInfo): void {
-    const apiErr = err instanceof ApiError ? err : internalError(err);
+    // A configuration server-side apply cannot type is upstream's reason-less 500 with the message as is.
+    const apiErr = err instanceof ApiError ? err : err instanceof Error && err.name === "FieldManagerError" ? new ApiError("Unknown", 500, err.message) : internalError(err);
     if (!(err instanceof ApiError)) this.#o.log.error("request failed", { path: info.path, verb: info.verb, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
     if (res.headersSent) {
       res.end();

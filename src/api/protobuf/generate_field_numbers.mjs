@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // Writes field_numbers.ts: our table of Kubernetes protobuf field numbers. Run by hand, not at build:
 //
-//   node src/api/protobuf/generate_field_numbers.mjs <k8s.io/api git dir> <k8s.io/apimachinery git dir> <tag> > src/api/protobuf/field_numbers.ts
+//   node src/api/protobuf/generate_field_numbers.mjs <k8s.io/api git dir> <k8s.io/apimachinery git dir> v0.30.14,v0.32.9 > src/api/protobuf/field_numbers.ts
 //
-// It reads two upstream sources at one tag (kubernetes/api and kubernetes/apimachinery, e.g. v0.32.9 for
-// kubectl 1.32) and checks each against the other: the `protobuf:"…"` struct tags of the Go types (which
+// It reads two upstream sources (kubernetes/api and kubernetes/apimachinery) at each tag and merges the
+// tags, oldest first: our OpenAPI definitions are 1.30's and kubectl is 1.32, and a field one of them
+// has and the other dropped (PodResourceClaim.source) keeps its number, which upstream never reuses.
+// At each tag it checks one source against the other: the `protobuf:"…"` struct tags of the Go types (which
 // also say whether a field is a pointer or has omitempty, which the proto text does not) and
 // `generated.proto` (which says whether a field is a scalar or a message). A field whose number or name
 // differs between the two stops the run. Only messages reachable from the served resources are written.
@@ -14,8 +16,9 @@ import { execFileSync } from "node:child_process";
 import { pathToFileURL } from "node:url";
 import { resolve } from "node:path";
 
-const [apiGit, machineryGit, tag] = process.argv.slice(2);
-if (apiGit === undefined || machineryGit === undefined || tag === undefined) {
+const [apiGit, machineryGit, tagList] = process.argv.slice(2);
+let tag = "";
+if (apiGit === undefined || machineryGit === undefined || tagList === undefined) {
   console.error("usage: generate_field_numbers.mjs <k8s.io/api git dir> <k8s.io/apimachinery git dir> <tag>");
   process.exit(2);
 }
@@ -49,7 +52,7 @@ const SPECIAL = new Set([
 /** Every message of a package's generated.proto: name → fields {name, number, type, label}. */
 const protoCache = new Map();
 function protoPackage(pkg) {
-  if (protoCache.has(pkg)) return protoCache.get(pkg);
+  if (protoCache.has(`${tag} ${pkg}`)) return protoCache.get(`${tag} ${pkg}`);
   const src = sourceOf(pkg);
   const text = git(src.git, "show", `${tag}:${src.dir}/generated.proto`);
   const messages = new Map();
@@ -69,20 +72,22 @@ function protoPackage(pkg) {
     else if (map !== null) current.fields.push({ label: "map", type: qualify(map[2], pkg), name: map[3], number: Number(map[4]) });
     else if (/^\s+(optional|repeated|required|map)/.test(line)) throw new Error(`unparsed proto line in ${pkg}: ${line}`);
   }
-  protoCache.set(pkg, messages);
+  protoCache.set(`${tag} ${pkg}`, messages);
   return messages;
 }
 
 function qualify(type, pkg) {
   if (SCALARS.has(type)) return type;
   if (type.startsWith(".")) return type.slice(1);
+  // Older go-to-protobuf wrote qualified names without the leading dot.
+  if (type.startsWith("k8s.io.")) return type;
   return `${pkg}.${type}`;
 }
 
 /** Every struct field with a protobuf tag in a package's Go files: struct → fields. */
 const goCache = new Map();
 function goPackage(pkg) {
-  if (goCache.has(pkg)) return goCache.get(pkg);
+  if (goCache.has(`${tag} ${pkg}`)) return goCache.get(`${tag} ${pkg}`);
   const src = sourceOf(pkg);
   const files = git(src.git, "ls-tree", "--name-only", `${tag}:${src.dir}`)
     .split("\n")
@@ -121,7 +126,7 @@ function goPackage(pkg) {
       });
     }
   }
-  goCache.set(pkg, structs);
+  goCache.set(`${tag} ${pkg}`, structs);
   return structs;
 }
 
@@ -157,6 +162,8 @@ function isListWrapper(full) {
   return rest.length === 0 && only?.label === "repeated" && only.name === "items" && only.number === 1;
 }
 
+/** The messages reachable from the roots at the current tag: proto name → {fields, inline, zero, wrapped}. */
+function collect() {
 const out = new Map();
 const queue = [...roots];
 while (queue.length > 0) {
@@ -197,11 +204,35 @@ while (queue.length > 0) {
   }
   out.set(full, entry);
 }
+return out;
+}
+
+// Merge the tags, oldest first; a later tag's facts about a field win (it may have become a pointer).
+const out = new Map();
+for (tag of tagList.split(",")) {
+  for (const [full, entry] of collect()) {
+    const prior = out.get(full);
+    if (prior === undefined) {
+      out.set(full, entry);
+      continue;
+    }
+    for (const [name, number] of prior.fields) {
+      const clash = entry.fields.find(([n, num]) => (n === name) !== (num === number));
+      if (clash !== undefined) throw new Error(`${full}: ${name} = ${number} before ${tag}, ${clash[0]} = ${clash[1]} at ${tag}`);
+    }
+    const dropped = prior.fields.filter(([name]) => !entry.fields.some(([n]) => n === name));
+    entry.fields.push(...dropped);
+    entry.zero.push(...prior.zero.filter((name) => dropped.some(([n]) => n === name)));
+    entry.inline.push(...prior.inline.filter(([num]) => !entry.inline.some(([n]) => n === num)));
+    entry.wrapped.push(...prior.wrapped.filter((name) => !entry.wrapped.includes(name)));
+    out.set(full, entry);
+  }
+}
 
 const names = [...out.keys()].map((k) => [openapiName(k), out.get(k)]).sort(([a], [b]) => (a < b ? -1 : 1));
 const key = (s) => (/^[A-Za-z_$][\w$]*$/.test(s) ? s : JSON.stringify(s));
 const lines = [];
-lines.push(`// Generated by generate_field_numbers.mjs from k8s.io/api and k8s.io/apimachinery ${tag}`);
+lines.push(`// Generated by generate_field_numbers.mjs from k8s.io/api and k8s.io/apimachinery ${tagList.split(",").join(" + ")}`);
 lines.push("// (Go struct tags checked against generated.proto). Do not edit by hand: rerun it.");
 lines.push("");
 lines.push("/** Per OpenAPI definition: each JSON field name → its protobuf field number. */");

@@ -29,7 +29,7 @@ function defaulted(kind: string, obj: Obj): Obj {
   return o;
 }
 
-const pod = (spec: Obj): Obj => defaulted("Pod", { metadata: { name: "p", namespace: "default" }, spec });
+const pod = (spec: Obj): Obj => defaulted("Pod", { metadata: { name: "p", namespace: "default", resourceVersion: "1" }, spec });
 const ctr = (extra: Obj = {}): Obj => ({ name: "c", image: "nginx", ...extra });
 
 const podCases: { name: string; spec: Obj; want: string[] }[] = [
@@ -174,7 +174,7 @@ test("validatePodUpdate: activeDeadlineSeconds may only shrink", () => {
   ]);
 });
 
-const svc = (spec: Obj, name = "web"): Obj => defaulted("Service", { metadata: { name, namespace: "default" }, spec });
+const svc = (spec: Obj, name = "web"): Obj => defaulted("Service", { metadata: { name, namespace: "default", resourceVersion: "1" }, spec });
 
 const serviceCases: { name: string; obj: Obj; want: string[] }[] = [
   { name: "ports are required", obj: svc({ selector: { app: "a" } }), want: ["spec.ports: Required value"] },
@@ -224,8 +224,8 @@ test("validateConfigMap: keys must be config keys", () => {
 });
 
 test("validateConfigMapUpdate: an immutable config map keeps its data", () => {
-  const old = { metadata: { name: "c", namespace: "d" }, data: { a: "1" }, immutable: true };
-  const updated = { metadata: { name: "c", namespace: "d" }, data: { a: "2" }, immutable: true };
+  const old = { metadata: { name: "c", namespace: "d", resourceVersion: "1" }, data: { a: "1" }, immutable: true };
+  const updated = { metadata: { name: "c", namespace: "d", resourceVersion: "1" }, data: { a: "2" }, immutable: true };
   assert.deepEqual(validateConfigMapUpdate(updated, old).map(errorString), ["data: Forbidden: field is immutable when `immutable` is set"]);
 });
 
@@ -235,8 +235,8 @@ test("validateSecret: a TLS secret needs its key and certificate", () => {
 });
 
 test("validateSecretUpdate: the type is immutable", () => {
-  const old = { metadata: { name: "s", namespace: "d" }, type: "Opaque" };
-  const updated = { metadata: { name: "s", namespace: "d" }, type: "example.com/x" };
+  const old = { metadata: { name: "s", namespace: "d", resourceVersion: "1" }, type: "Opaque" };
+  const updated = { metadata: { name: "s", namespace: "d", resourceVersion: "1" }, type: "example.com/x" };
   assert.deepEqual(validateSecretUpdate(updated, old).map(errorString), ['type: Invalid value: "example.com/x": field is immutable']);
 });
 
@@ -281,7 +281,7 @@ test("validatePersistentVolumeClaim: access modes and a storage request are requ
 
 test("validatePersistentVolumeClaimUpdate: a bound claim may grow but not shrink", () => {
   const spec = (size: string): Obj => ({ accessModes: ["ReadWriteOnce"], resources: { requests: { storage: size } }, volumeName: "pv1" });
-  const old = { metadata: { name: "c", namespace: "d" }, spec: spec("1Gi"), status: { phase: "Bound" } };
+  const old = { metadata: { name: "c", namespace: "d", resourceVersion: "1" }, spec: spec("1Gi"), status: { phase: "Bound" } };
   assert.deepEqual(validatePersistentVolumeClaimUpdate({ ...old, spec: spec("2Gi") }, old), []);
   assert.deepEqual(validatePersistentVolumeClaimUpdate({ ...old, spec: spec("512Mi") }, old).map(errorString), [
     "spec.resources.requests.storage: Forbidden: field can not be less than previous value",

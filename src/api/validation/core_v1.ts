@@ -1195,7 +1195,10 @@ export function validateService(svc: Obj): FieldError[] {
   const clusterIPs = arr(spec["clusterIPs"]).map(str);
   if (clusterIPs.length === 0 && str(spec["clusterIP"]) !== "") clusterIPs.push(str(spec["clusterIP"]));
   clusterIPs.forEach((ip, i) => {
-    if (ip === "None" && i === 0) return;
+    if (ip === "None" && i === 0) {
+      if (type === "LoadBalancer" || type === "NodePort") errs.push(invalid(index("spec.clusterIPs", 0), ip, `may not be set to 'None' for ${type} services`));
+      return;
+    }
     if (!isValidIP(ip)) errs.push(invalid(index("spec.clusterIPs", i), ip, "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"));
   });
   if (type.length === 0) errs.push(required("spec.type"));

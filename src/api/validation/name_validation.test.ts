@@ -145,7 +145,7 @@ test("validateAnnotations: more than 256 KiB in total is too long", () => {
 
 test("validateObjectMetaUpdate: name, namespace, uid and creationTimestamp are immutable", () => {
   const old = { name: "a", namespace: "n", uid: "u1", creationTimestamp: "2024-01-02T03:04:05Z" };
-  const updated = { name: "b", namespace: "m", uid: "u2", creationTimestamp: "2024-01-02T03:04:06Z" };
+  const updated = { name: "b", namespace: "m", uid: "u2", creationTimestamp: "2024-01-02T03:04:06Z", resourceVersion: "7" };
   assert.deepEqual(validateObjectMetaUpdate(updated, old).map(errorString), [
     'metadata.name: Invalid value: "b": field is immutable',
     'metadata.namespace: Invalid value: "m": field is immutable',
@@ -156,10 +156,14 @@ test("validateObjectMetaUpdate: name, namespace, uid and creationTimestamp are i
 
 test("validateObjectMetaUpdate: no finalizer may be added while deleting", () => {
   const old = { name: "a", deletionTimestamp: "2024-01-01T00:00:00Z", finalizers: ["a/x"] };
-  const updated = { ...old, finalizers: ["a/x", "b/y"] };
+  const updated = { ...old, finalizers: ["a/x", "b/y"], resourceVersion: "7" };
   assert.deepEqual(validateObjectMetaUpdate(updated, old).map(errorString), [
     'metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{"b/y"}',
   ]);
+});
+
+test("validateObjectMetaUpdate: an update must carry a resourceVersion", () => {
+  assert.deepEqual(validateObjectMetaUpdate({ name: "a" }, { name: "a" }).map(errorString), ['metadata.resourceVersion: Invalid value: "": must be specified for an update']);
 });
 
 test("validateLabelSelector: operators and values are checked", () => {

@@ -507,9 +507,10 @@ function goTime(value: string | null | undefined): GoValue {
 }
 
 /**
- * ValidateObjectMetaUpdate: finalizers frozen while deleting, generation never decreases, and
+ * ValidateObjectMetaUpdate (1.32): finalizers frozen while deleting, a resourceVersion required (the
+ * store fills it in for unconditional updates before validating), generation never decreases, and
  * name/namespace/uid/creationTimestamp/deletionTimestamp/deletionGracePeriodSeconds immutable; labels,
- * annotations, owner references and finalizers revalidated.
+ * annotations and owner references revalidated (finalizer names are not, as upstream).
  */
 export function validateObjectMetaUpdate(newMeta: ObjectMetaLike, oldMeta: ObjectMetaLike, field = "metadata"): FieldError[] {
   const errs: FieldError[] = [];
@@ -524,6 +525,9 @@ export function validateObjectMetaUpdate(newMeta: ObjectMetaLike, oldMeta: Objec
         ),
       );
     }
+  }
+  if ((newMeta.resourceVersion ?? "") === "") {
+    errs.push(invalid(child(field, "resourceVersion"), newMeta.resourceVersion ?? "", "must be specified for an update"));
   }
   if ((newMeta.generation ?? 0) < (oldMeta.generation ?? 0)) {
     errs.push(invalid(child(field, "generation"), newMeta.generation ?? 0, "must not be decremented"));
@@ -557,7 +561,6 @@ export function validateObjectMetaUpdate(newMeta: ObjectMetaLike, oldMeta: Objec
   errs.push(...validateLabels(newMeta.labels, child(field, "labels")));
   errs.push(...validateAnnotations(newMeta.annotations, child(field, "annotations")));
   errs.push(...validateOwnerReferences(newMeta.ownerReferences, child(field, "ownerReferences")));
-  errs.push(...validateFinalizers(newMeta.finalizers, child(field, "finalizers")));
   return errs;
 }
 

@@ -20,6 +20,8 @@ function updateMessage(group: string, kind: string, manifest: Obj, oldManifest: 
   const old = structuredClone(oldManifest);
   applyDefaults(group, "v1", kind, obj);
   applyDefaults(group, "v1", kind, old);
+  // The store fills in the current resourceVersion of an unconditional update before validating.
+  obj.metadata.resourceVersion ??= "1";
   const errs = validateUpdate(group, "v1", kind, obj, old, subresource);
   return errs.length === 0 ? "" : invalidError(group, kind, String(obj.metadata?.name ?? ""), errs).message;
 }
