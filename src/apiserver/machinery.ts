@@ -26,4 +26,6 @@ export interface Machinery {
   /** Server-side apply of `config` by `manager` onto `live` (null: create). Throws 409 on conflicts unless forced. */
   applyConfiguration(info: ResourceInfo, live: KubeObject | null, config: KubeObject, options: { manager: string; force: boolean; now: Date }): KubeObject;
   toTable(info: ResourceInfo, objects: KubeObject[], options: TableOptions): KubeObject;
+  /** Decodes an `application/vnd.kubernetes.protobuf` body (what typed clients send) into the JSON object it carries. */
+  decodeProtobuf(body: Uint8Array, expect: { group: string; version: string; kind: string }): KubeObject;
 }

@@ -24,7 +24,7 @@ const WATCH_TIMEOUT_MIN_S = 1800;
 /** Upper bound of `?limit=` (keeps one page's work bounded). */
 const LIST_LIMIT_MAX = 100_000;
 
-const BODY_TYPES = ["application/json", "application/yaml"];
+const BODY_TYPES = ["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"];
 /** Watch lines already serialized, per shared event object (see the store's decoded-event sharing). */
 const encodedEvents = new WeakMap<KubeObject, Map<string, string>>();
 const PATCH_TYPES: Record<string, PatchKind> = {
@@ -138,7 +138,7 @@ function checkKind(h: HandlerContext, body: unknown, expect: { group: string; ve
 
 /** Strict / Warn / Ignore for fields the schema does not know (upstream's strict decoding errors). */
 function checkUnknownFields(h: HandlerContext, obj: KubeObject, mode: FieldValidation, warnings: string[]): void {
-  if (mode === "Ignore") return;
+  if (mode === "Ignore" || isProtobuf(h)) return;
   const unknown = h.machinery.unknownFields(h.resource, obj);
   if (unknown.length === 0) return;
   if (mode === "Warn") {
@@ -149,8 +149,16 @@ function checkUnknownFields(h: HandlerContext, obj: KubeObject, mode: FieldValid
   throw badRequest(`${h.resource.kind} in version "${h.resource.version}" cannot be handled as a ${h.resource.kind}: strict decoding error: ${list}`);
 }
 
-async function readObjectBody(h: HandlerContext): Promise<unknown> {
+const PROTOBUF_TYPE = "application/vnd.kubernetes.protobuf";
+
+/** Whether the request body is protobuf (whose unknown fields upstream never reports). */
+function isProtobuf(h: HandlerContext): boolean {
+  return mediaType(h.req.headers["content-type"]) === PROTOBUF_TYPE;
+}
+
+async function readObjectBody(h: HandlerContext, expect: { group: string; version: string; kind: string } = h.resource): Promise<unknown> {
   const body = await readBody(h.req);
+  if (isProtobuf(h)) return h.machinery.decodeProtobuf(body, expect);
   return decodeBody(body, h.req.headers["content-type"], BODY_TYPES);
 }
 
@@ -454,7 +462,9 @@ async function deleteOptionsOf(h: HandlerContext): Promise<DeleteOptions> {
   const body = await readBody(h.req);
   let opts: DeleteOptions = {};
   if (body.length > 0 && body.toString("utf8").trim() !== "") {
-    const decoded = decodeBody(body, h.req.headers["content-type"], BODY_TYPES);
+    const decoded = isProtobuf(h)
+      ? h.machinery.decodeProtobuf(body, { group: "meta.k8s.io", version: "v1", kind: "DeleteOptions" })
+      : decodeBody(body, h.req.headers["content-type"], BODY_TYPES);
     if (decoded === null || typeof decoded !== "object" || Array.isArray(decoded)) throw badRequest("the body of the request is not a DeleteOptions object");
     opts = decoded as DeleteOptions;
     const kind = (decoded as KubeObject).kind;
@@ -595,7 +605,7 @@ async function handleScale(h: HandlerContext): Promise<void> {
   let patch = "";
   let patchKind: PatchKind | undefined;
   if (info.verb === "update") {
-    scale = checkKind(h, await readObjectBody(h), scaleKind);
+    scale = checkKind(h, await readObjectBody(h, scaleKind), scaleKind);
   } else {
     patchKind = PATCH_TYPES[mediaType(h.req.headers["content-type"])];
     if (patchKind === undefined || patchKind === "apply") {
@@ -632,7 +642,8 @@ async function handleScale(h: HandlerContext): Promise<void> {
 async function handleBinding(h: HandlerContext): Promise<void> {
   const { info, store } = h;
   if (info.verb !== "create") throw new ApiError("MethodNotAllowed", 405, "the server does not allow this method on the requested resource", {});
-  const binding = checkKind(h, await readObjectBody(h), { group: "", version: "v1", kind: "Binding" });
+  const bindingKind = { group: "", version: "v1", kind: "Binding" };
+  const binding = checkKind(h, await readObjectBody(h, bindingKind), bindingKind);
   const nodeName = binding.target?.name;
   if (typeof nodeName !== "string" || nodeName === "") {
     throw new ApiError("Invalid", 422, `Binding "${info.name}" is invalid: target.name: Required value`, {
@@ -673,7 +684,8 @@ async function handleBinding(h: HandlerContext): Promise<void> {
 async function handleEviction(h: HandlerContext): Promise<void> {
   const { info, store } = h;
   if (info.verb !== "create") throw new ApiError("MethodNotAllowed", 405, "the server does not allow this method on the requested resource", {});
-  const eviction = checkKind(h, await readObjectBody(h), { group: "policy", version: "v1", kind: "Eviction" });
+  const evictionKind = { group: "policy", version: "v1", kind: "Eviction" };
+  const eviction = checkKind(h, await readObjectBody(h, evictionKind), evictionKind);
   if (eviction.metadata?.name !== undefined && eviction.metadata.name !== info.name) {
     throw badRequest(`name in URL does not match name in Eviction object`);
   }

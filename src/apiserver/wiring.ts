@@ -4,6 +4,8 @@
  * the OpenAPI documents — all keyed by the served resource and its generated OpenAPI definition.
  */
 import { applyDefaults } from "../api/defaults/defaults.js";
+import { decodeKubernetesProtobuf } from "../api/protobuf/decode.js";
+import { ApiError, badRequest } from "../api/status.js";
 import { definitionForKind, loadDefinitions } from "../api/openapi/definitions.js";
 import { openApiV2Document, openApiV3GroupVersion, openApiV3Index } from "../api/openapi/documents.js";
 import type { Definitions, Schema } from "../api/openapi/schema.js";
@@ -17,6 +19,7 @@ import type { Machinery } from "./machinery.js";
 import { applyPatchBody } from "./patch/apply_patch.js";
 import { toTable } from "./printers/table.js";
 import type { KubeObject } from "./registry/codec.js";
+import { canonicalizeQuantities } from "./registry/quantities.js";
 import type { OpenApiServer } from "./server.js";
 import { KUBERNETES_VERSION } from "./server.js";
 
@@ -29,6 +32,7 @@ export function newMachinery(defs: Definitions = loadDefinitions()): Machinery {
   return {
     pipeline: {
       async mutate(info, obj) {
+        canonicalizeQuantities(info.kind, info.version, obj);
         applyDefaults(info.group, info.version, info.kind, obj);
       },
       async validate(info, obj, old, _ctx, subresource) {
@@ -63,6 +67,17 @@ export function newMachinery(defs: Definitions = loadDefinitions()): Machinery {
         now: rfc3339(options.now),
         apiVersion: groupVersionString(info.group, info.version),
       }) as KubeObject;
+    },
+    decodeProtobuf(body, expect) {
+      try {
+        // Unknown protobuf fields are skipped, as upstream's decoder does (a newer client's fields are not an error).
+        return decodeKubernetesProtobuf(body, defs, { defaultGVK: expect }) as KubeObject;
+      } catch (err) {
+        if (err instanceof ApiError && err.code === 400) {
+          throw badRequest(`${expect.kind} in version "${expect.version}" cannot be handled as a ${expect.kind}: ${err.message}`);
+        }
+        throw err;
+      }
     },
     toTable(info, objects, options) {
       return toTable(info, objects, options) as unknown as KubeObject;

@@ -28,6 +28,8 @@ let server: Server;
 let serverUrl = "";
 let cacheDir = "";
 const posts: Recorded[] = [];
+/** Objects the server answers GETs with, by path, as recorded protobuf bodies. */
+const objects = new Map<string, Recorded>();
 
 function json(res: import("node:http").ServerResponse, doc: object | null): void {
   if (doc === null) {
@@ -54,6 +56,12 @@ before(async () => {
         // An echo is a valid answer in either encoding: kubectl only prints the created object's name.
         res.writeHead(201, { "content-type": contentType });
         res.end(body);
+        return;
+      }
+      const stored = req.method === "GET" ? objects.get(url.pathname) : undefined;
+      if (stored !== undefined) {
+        res.writeHead(200, { "content-type": stored.contentType });
+        res.end(stored.body);
         return;
       }
       if (url.pathname === "/version") return json(res, { major: "1", minor: "32", gitVersion: "v1.32.0" });
@@ -125,3 +133,17 @@ for (const c of cases) {
     assert.deepEqual(unknown, []);
   });
 }
+
+test("decodeKubernetesProtobuf: kubectl's job made from a cronjob decodes with its owner reference's pointer booleans", { skip: !existsSync(KUBECTL) && "no kubectl" }, async () => {
+  await kubectl(["create", "cronjob", "nightly", "--image=busybox", "--schedule=0 3 * * *", "--", "date"]);
+  objects.set("/apis/batch/v1/namespaces/default/cronjobs/nightly", posts[posts.length - 1]!);
+
+  const args = ["create", "job", "manual", "--from=cronjob/nightly"];
+  await kubectl(args);
+  const post = posts[posts.length - 1]!;
+  assert.equal(post.path, "/apis/batch/v1/namespaces/default/jobs");
+  assert.equal(post.contentType, PROTOBUF_CONTENT_TYPE);
+  const want = JSON.parse(await kubectl([...args, "--dry-run=client", "-o", "json"])) as { metadata: { ownerReferences: unknown[] } };
+  assert.equal(want.metadata.ownerReferences.length, 1, "kubectl set an owner reference");
+  assert.deepEqual(decodeKubernetesProtobuf(post.body, loadDefinitions()), want);
+});

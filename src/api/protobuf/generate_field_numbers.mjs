@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Writes field_numbers.ts: our table of Kubernetes protobuf field numbers. Run by hand, not at build:
 //
-//   node src/api/protobuf/generate_field_numbers.mjs <k8s.io/api git dir> <k8s.io/apimachinery git dir> v0.30.14,v0.32.9 > src/api/protobuf/field_numbers.ts
+//   node src/api/protobuf/generate_field_numbers.mjs <k8s.io/api git dir> <k8s.io/apimachinery git dir> v0.30.14,v0.31.14,v0.32.9 > src/api/protobuf/field_numbers.ts
 //
 // It reads two upstream sources (kubernetes/api and kubernetes/apimachinery) at each tag and merges the
 // tags, oldest first: our OpenAPI definitions are 1.30's and kubectl is 1.32, and a field one of them

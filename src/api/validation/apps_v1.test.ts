@@ -58,7 +58,7 @@ const deploymentCases: { name: string; spec: Obj; want: string[] }[] = [
     name: "a percentage must look like one",
     spec: { selector: sel({ a: "b" }), template: tmpl({ a: "b" }), strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: "lots" } } },
     want: [
-      "spec.strategy.rollingUpdate.maxSurge: Invalid value: lots: a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%', or '93%', regex used for validation is '[0-9]+%')",
+      "spec.strategy.rollingUpdate.maxSurge: Invalid value: lots: a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')",
     ],
   },
   {

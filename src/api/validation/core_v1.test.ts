@@ -38,7 +38,7 @@ const podCases: { name: string; spec: Obj; want: string[] }[] = [
     name: "container names are DNS labels",
     spec: { containers: [ctr({ name: "Web" })] },
     want: [
-      "spec.containers[0].name: Invalid value: \"Web\": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name', or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
+      "spec.containers[0].name: Invalid value: \"Web\": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
     ],
   },
   {
@@ -63,7 +63,7 @@ const podCases: { name: string; spec: Obj; want: string[] }[] = [
     name: "env names are C-like identifiers",
     spec: { containers: [ctr({ env: [{ name: "1BAD", value: "x" }] })] },
     want: [
-      "spec.containers[0].env[0].name: Invalid value: \"1BAD\": a valid environment variable name must consist of alphabetic characters, digits, '_', '-', or '.', and must not start with a digit (e.g. 'my.env-name', or 'MY_ENV.NAME', or 'MyEnvName1', regex used for validation is '[-._a-zA-Z][-._a-zA-Z0-9]*')",
+      "spec.containers[0].env[0].name: Invalid value: \"1BAD\": a valid environment variable name must consist of alphabetic characters, digits, '_', '-', or '.', and must not start with a digit (e.g. 'my.env-name',  or 'MY_ENV.NAME',  or 'MyEnvName1', regex used for validation is '[-._a-zA-Z][-._a-zA-Z0-9]*')",
     ],
   },
   {
@@ -122,7 +122,7 @@ const podCases: { name: string; spec: Obj; want: string[] }[] = [
     name: "node selector labels are checked",
     spec: { containers: [ctr()], nodeSelector: { "bad key!": "x" } },
     want: [
-      "spec.nodeSelector: Invalid value: \"bad key!\": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName', or 'my.name', or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')",
+      "spec.nodeSelector: Invalid value: \"bad key!\": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')",
     ],
   },
   {
@@ -182,7 +182,7 @@ const serviceCases: { name: string; obj: Obj; want: string[] }[] = [
     name: "service names are DNS-1035 labels",
     obj: svc({ ports: [{ port: 80 }] }, "1web"),
     want: [
-      "metadata.name: Invalid value: \"1web\": a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name', or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')",
+      "metadata.name: Invalid value: \"1web\": a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')",
     ],
   },
   {
@@ -219,7 +219,7 @@ test("validateServiceUpdate: the cluster IP may not change once set", () => {
 test("validateConfigMap: keys must be config keys", () => {
   const cm = { metadata: { name: "c", namespace: "d" }, data: { "a/b": "x", ok: "y" } };
   assert.deepEqual(validateConfigMap(cm).map(errorString), [
-    "data[a/b]: Invalid value: \"a/b\": a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name', or 'KEY_NAME', or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')",
+    "data[a/b]: Invalid value: \"a/b\": a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')",
   ]);
 });
 

@@ -902,20 +902,18 @@ export function validatePodSpec(specRaw: unknown, field: string, options: PodSpe
   return errs;
 }
 
-/** ValidatePodTemplateSpec: template metadata (labels, annotations) and its spec. */
+/**
+ * ValidatePodTemplateSpec. Upstream reports template label and annotation errors at
+ * `<template>.labels`, without `.metadata` (unlike the selector mismatch); we keep that.
+ */
 export function validatePodTemplateSpec(template: unknown, field: string): FieldError[] {
   const t = obj(template);
   const meta = obj(t["metadata"]);
-  const errs = [
-    ...validateLabels(meta["labels"], child(field, "labels")),
-    ...validateAnnotations(meta["annotations"], child(field, "annotations")),
-  ];
-  // Upstream reports template metadata errors under `<template>.metadata` paths.
-  for (let i = 0; i < errs.length; i++) {
-    const e = errs[i]!;
-    errs[i] = { ...e, field: e.field.replace(`${field}.`, `${field}.metadata.`) };
-  }
+  const errs = [...validateLabels(meta["labels"], child(field, "labels")), ...validateAnnotations(meta["annotations"], child(field, "annotations"))];
   errs.push(...validatePodSpec(t["spec"], child(field, "spec"), { resourceIsPod: false }));
+  if (arr(obj(t["spec"])["ephemeralContainers"]).length > 0) {
+    errs.push(forbidden(child(field, "spec", "ephemeralContainers"), "ephemeral containers not allowed in pod template"));
+  }
   return errs;
 }
 
@@ -1115,7 +1113,7 @@ function validateReplicationControllerSpec(specRaw: unknown, field: string): Fie
   const tspec = obj(template["spec"]);
   if (str(tspec["restartPolicy"]) !== "Always") errs.push(notSupported(child(tp, "spec", "restartPolicy"), str(tspec["restartPolicy"]), ["Always"]));
   if (present(tspec["activeDeadlineSeconds"])) {
-    errs.push(invalid(child(tp, "spec", "activeDeadlineSeconds"), tspec["activeDeadlineSeconds"], "activeDeadlineSeconds in ReplicationController is not Supported"));
+    errs.push(forbidden(child(tp, "spec", "activeDeadlineSeconds"), "activeDeadlineSeconds in ReplicationController is not Supported"));
   }
   return errs;
 }
@@ -1223,10 +1221,22 @@ export function validateService(svc: Obj): FieldError[] {
     if (portKeys.has(pk)) errs.push(duplicate(`spec.ports[${i}]`, goServicePortKey(str(sp["protocol"]), num(sp["port"]))));
     portKeys.add(pk);
   });
-  for (const policy of ["externalTrafficPolicy", "internalTrafficPolicy"]) {
-    const v = spec[policy];
-    if (present(v) && v !== "Cluster" && v !== "Local") errs.push(notSupported(`spec.${policy}`, str(v), ["Cluster", "Local"]));
+  const lb = type === "LoadBalancer";
+  if (present(spec["allocateLoadBalancerNodePorts"]) && !lb) errs.push(forbidden("spec.allocateLoadBalancerNodePorts", "may only be used when `type` is 'LoadBalancer'"));
+  // Upstream's path lacks the `spec.` prefix here.
+  if (lb && !present(spec["allocateLoadBalancerNodePorts"])) errs.push(required("allocateLoadBalancerNodePorts"));
+  const externallyAccessible = lb || type === "NodePort" || (type === "ClusterIP" && arr(spec["externalIPs"]).length > 0);
+  const etp = str(spec["externalTrafficPolicy"]);
+  if (!externallyAccessible) {
+    if (etp !== "") errs.push(invalid("spec.externalTrafficPolicy", etp, "may only be set for externally-accessible services"));
+  } else if (etp === "") {
+    errs.push(required("spec.externalTrafficPolicy"));
+  } else if (etp !== "Cluster" && etp !== "Local") {
+    errs.push(notSupported("spec.externalTrafficPolicy", etp, ["Cluster", "Local"]));
   }
+  const itp = spec["internalTrafficPolicy"];
+  if (!present(itp) && (type === "NodePort" || lb || type === "ClusterIP")) errs.push(required("spec.internalTrafficPolicy"));
+  if (present(itp) && itp !== "Cluster" && itp !== "Local") errs.push(notSupported("spec.internalTrafficPolicy", str(itp), ["Cluster", "Local"]));
   return errs;
 }
 
@@ -1243,7 +1253,7 @@ export function validateServiceUpdate(svc: Obj, old: Obj): FieldError[] {
   if (!externalName && oldIPs.length > 0 && newIPs.length > 0 && oldIPs[0] !== newIPs[0]) {
     errs.push(invalid("spec.clusterIPs[0]", newIPs, "may not change once set"));
   }
-  errs.push(...validateService(svc).filter((e) => !e.field.startsWith("metadata.")));
+  errs.push(...validateService(svc));
   return errs;
 }
 

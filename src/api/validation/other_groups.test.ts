@@ -99,7 +99,7 @@ const cases: { name: string; run: () => string[]; want: string[] }[] = [
     want: [
       "reportingController: Required value",
       "reportingController: Invalid value: \"\": name part must be non-empty",
-      "reportingController: Invalid value: \"\": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName', or 'my.name', or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')",
+      "reportingController: Invalid value: \"\": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')",
       "reportingInstance: Required value",
       "action: Required value",
       "reason: Required value",

@@ -59,6 +59,8 @@ const VALID: { name: string; group: string; kind: string; obj: Obj }[] = [
     },
   },
   { name: "a ClusterIP service", group: "", kind: "Service", obj: { metadata: meta("web"), spec: { selector: { app: "web" }, ports: [{ port: 80 }] } } },
+  { name: "a NodePort service", group: "", kind: "Service", obj: { metadata: meta("np"), spec: { type: "NodePort", ports: [{ port: 80, nodePort: 30080 }] } } },
+  { name: "a LoadBalancer service", group: "", kind: "Service", obj: { metadata: meta("lb"), spec: { type: "LoadBalancer", ports: [{ port: 443, targetPort: "https" }] } } },
   { name: "a headless service without ports", group: "", kind: "Service", obj: { metadata: meta("db"), spec: { clusterIP: "None" } } },
   { name: "an ExternalName service", group: "", kind: "Service", obj: { metadata: meta("ext"), spec: { type: "ExternalName", externalName: "example.com" } } },
   { name: "a config map", group: "", kind: "ConfigMap", obj: { metadata: meta("cfg"), data: { "app.properties": "a=b", KEY_NAME: "x" } } },
@@ -179,6 +181,14 @@ const INVALID: { name: string; group: string; kind: string; obj: Obj; want: stri
     kind: "Deployment",
     obj: { metadata: meta("web"), spec: { template: template({ app: "web" }) } },
     want: 'Deployment.apps "web" is invalid: spec.selector: Required value',
+  },
+  {
+    name: "a deployment with a bad template label, reported where upstream reports it",
+    group: "apps",
+    kind: "Deployment",
+    obj: { metadata: meta("web"), spec: { selector: { matchLabels: { app: "web" } }, template: template({ app: "web", "-x": "y" }) } },
+    want:
+      'Deployment.apps "web" is invalid: spec.template.labels: Invalid value: "-x": name part must consist of alphanumeric characters, \'-\', \'_\' or \'.\', and must start and end with an alphanumeric character (e.g. \'MyName\',  or \'my.name\',  or \'123-abc\', regex used for validation is \'([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]\')',
   },
   {
     name: "a job whose template restarts Always",

@@ -59,6 +59,26 @@ export function podQosClass(pod: KubeObject): "Guaranteed" | "Burstable" | "Best
   return guaranteed ? "Guaranteed" : "Burstable";
 }
 
+/**
+ * A Job without `manualSelector: true` gets upstream's generated selector on its own uid, and its pod
+ * template the labels that match it (both the `batch.kubernetes.io/` ones and the legacy short ones).
+ */
+function generateJobSelector(job: KubeObject): void {
+  const spec = (job.spec ??= {});
+  if (spec.manualSelector === true) return;
+  const uid = String(job.metadata.uid);
+  const name = String(job.metadata.name);
+  spec.selector = { matchLabels: { "batch.kubernetes.io/controller-uid": uid } };
+  const meta = ((spec.template ??= {}).metadata ??= {});
+  meta.labels = {
+    ...(meta.labels ?? {}),
+    "batch.kubernetes.io/controller-uid": uid,
+    "batch.kubernetes.io/job-name": name,
+    "controller-uid": uid,
+    "job-name": name,
+  };
+}
+
 export function strategyFor(info: ResourceInfo): Strategy {
   const hasStatus = info.subresources.some((s) => s.name === "status");
   const tracksGeneration = GENERATION_RESOURCES.has(info.resource);
@@ -76,6 +96,7 @@ export function strategyFor(info: ResourceInfo): Strategy {
         obj.spec = { ...(obj.spec ?? {}), finalizers: obj.spec?.finalizers ?? ["kubernetes"] };
         obj.status = { phase: "Active" };
       }
+      if (resource === "jobs") generateJobSelector(obj);
       if (resource === "persistentvolumes") obj.status = { phase: "Pending" };
       if (resource === "persistentvolumeclaims") obj.status = { phase: "Pending" };
     },
