@@ -49,6 +49,19 @@ function storageSuite(name: string, options: { skip?: string | undefined }, open
       assert.equal(await storage.get("/registry/pods/default/missing"), null);
     });
 
+    it("single-key operations touch only their key, never the keys after it", opts, async () => {
+      await storage.create("/registry/single/b", enc("b"));
+      await storage.create("/registry/single/c", enc("c"));
+      assert.equal(await storage.get("/registry/single/a"), null, "a missing key reads as missing even with keys after it");
+      await storage.create("/registry/single/a", enc("a"));
+      const a = await storage.get("/registry/single/a");
+      assert.equal(a && dec(a.value), "a");
+      await storage.update("/registry/single/a", enc("a2"), a!.revision);
+      await storage.delete("/registry/single/a");
+      const rest = await storage.list("/registry/single/");
+      assert.deepEqual(rest.items.map((i) => [i.key, dec(i.value)]), [["/registry/single/b", "b"], ["/registry/single/c", "c"]]);
+    });
+
     it("update needs the current revision: a stale one is a conflict naming the actual revision", opts, async () => {
       const r1 = await storage.create("/registry/cm/u", enc("1"));
       const r2 = await storage.update("/registry/cm/u", enc("2"), r1);

@@ -31,6 +31,23 @@ function isCompacted(err: unknown): boolean {
   return typeof err === "object" && err !== null && /required revision has been compacted/.test(String((err as { details?: string }).details ?? ""));
 }
 
+/**
+ * The request without its zero-length byte fields. protobufjs encodes a set-but-empty `bytes` field,
+ * and etcd (Go) decodes that as a non-nil empty slice, which its range code reads as "every key from
+ * `key` on" — a single-key get, compare or delete would cover the rest of the keyspace. Go clients
+ * never send the field empty; neither do we.
+ */
+export function withoutEmptyBytes<T>(value: T): T {
+  if (Buffer.isBuffer(value) || value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return value.map((v) => withoutEmptyBytes(v)) as T;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    if (Buffer.isBuffer(v) && v.length === 0) continue;
+    out[k] = withoutEmptyBytes(v);
+  }
+  return out as T;
+}
+
 export class EtcdV3Storage implements Storage {
   readonly #kv: Record<string, Unary>;
   readonly #watchClient: WatchClient;
@@ -51,7 +68,7 @@ export class EtcdV3Storage implements Storage {
 
   #call<T>(method: string, req: object): Promise<T> {
     return new Promise((resolve, reject) => {
-      this.#kv[method]!.call(this.#kv, req, { deadline: Date.now() + STORAGE_CALL_TIMEOUT_MS }, (err, res) => {
+      this.#kv[method]!.call(this.#kv, withoutEmptyBytes(req), { deadline: Date.now() + STORAGE_CALL_TIMEOUT_MS }, (err, res) => {
         if (err === null) resolve(res as T);
         else reject(isCompacted(err) ? new StorageCompactedError(0) : err);
       });
