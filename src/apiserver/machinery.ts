@@ -21,6 +21,8 @@ export interface Machinery {
   readonly pipeline: WritePipeline;
   /** Paths of fields the object has that its schema does not declare (`spec.foo`). */
   unknownFields(info: ResourceInfo, obj: KubeObject): string[];
+  /** Drops those fields in place (they are never stored). */
+  pruneUnknownFields(info: ResourceInfo, obj: KubeObject): void;
   /** Decodes a JSON, merge or strategic merge patch body (errors worded as upstream's) and applies it to the served object. */
   applyPatch(kind: Exclude<PatchKind, "apply">, info: ResourceInfo, current: KubeObject, body: string): KubeObject;
   /** Server-side apply of `config` by `manager` onto `live` (null: create). Throws 409 on conflicts unless forced. */

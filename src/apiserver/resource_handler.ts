@@ -10,6 +10,7 @@ import { stringify as stringifyYaml } from "yaml";
 import { ApiError, badRequest, type Status } from "../api/status.js";
 import { findResource, groupVersionString, type ResourceInfo } from "../api/resources.js";
 import { decodeBody, mediaType, readBody } from "./http/body.js";
+import { duplicateFields } from "./http/duplicate_fields.js";
 import { negotiate, type Negotiated } from "./http/negotiation.js";
 import type { Machinery, PatchKind } from "./machinery.js";
 import type { RequestInfo } from "./request/request_info.js";
@@ -87,11 +88,20 @@ function dryRunOf(q: URLSearchParams): boolean {
 
 type FieldValidation = "Strict" | "Warn" | "Ignore";
 
-function fieldValidationOf(q: URLSearchParams): FieldValidation {
-  const v = q.get("fieldValidation") ?? "Warn";
-  if (v === "" ) return "Warn";
+/** The options kind a write's query parameters are validated as. */
+const OPTIONS_KIND: Record<string, string> = { create: "CreateOptions", update: "UpdateOptions", patch: "PatchOptions" };
+
+function fieldValidationOf(q: URLSearchParams, verb: string): FieldValidation {
+  const v = q.get("fieldValidation") ?? "";
+  if (v === "") return "Warn";
   if (v !== "Strict" && v !== "Warn" && v !== "Ignore") {
-    throw badRequest(`fieldValidation: Unsupported value: "${v}": supported values: "Ignore", "Strict", "Warn"`);
+    const kind = OPTIONS_KIND[verb] ?? "CreateOptions";
+    const detail = `Unsupported value: "${v}": supported values: "", "Ignore", "Strict", "Warn"`;
+    throw new ApiError("Invalid", 422, `${kind}.meta.k8s.io "" is invalid: fieldValidation: ${detail}`, {
+      group: "meta.k8s.io",
+      kind,
+      causes: [{ reason: "FieldValueNotSupported", message: detail, field: "fieldValidation" }],
+    });
   }
   return v;
 }
@@ -125,7 +135,9 @@ function checkKind(h: HandlerContext, body: unknown, expect: { group: string; ve
   const obj = body as KubeObject;
   const gv = groupVersionString(expect.group, expect.version);
   if (obj.kind !== undefined && obj.kind !== expect.kind) {
-    throw badRequest(`the object provided is unrecognized (must be of type ${expect.kind}): couldn't get version/kind; json parse error: expected kind ${expect.kind}, got ${String(obj.kind)} (${gv})`);
+    const internal = expect.group === "" ? "core" : expect.group.split(".")[0];
+    const version = String(obj.apiVersion ?? gv).split("/").pop();
+    throw badRequest(`${String(obj.kind)} in version "${version}" cannot be handled as a ${expect.kind}: converting (${version}.${String(obj.kind)}) to (${internal}.${expect.kind}): unknown conversion`);
   }
   if (obj.apiVersion !== undefined && obj.apiVersion !== gv) {
     throw badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${gv})`);
@@ -136,17 +148,24 @@ function checkKind(h: HandlerContext, body: unknown, expect: { group: string; ve
   return obj;
 }
 
-/** Strict / Warn / Ignore for fields the schema does not know (upstream's strict decoding errors). */
-function checkUnknownFields(h: HandlerContext, obj: KubeObject, mode: FieldValidation, warnings: string[]): void {
-  if (mode === "Ignore" || isProtobuf(h)) return;
+/**
+ * Strict / Warn / Ignore for fields the schema does not know and keys given twice (upstream's strict
+ * decoding errors). Under Warn and Ignore the unknown fields are dropped, as upstream's typed decoding
+ * drops them: they are never stored. `raw` is the JSON text, when the body was JSON.
+ */
+function checkUnknownFields(h: HandlerContext, obj: KubeObject, mode: FieldValidation, warnings: string[], raw?: string): void {
+  if (isProtobuf(h)) return;
   const unknown = h.machinery.unknownFields(h.resource, obj);
-  if (unknown.length === 0) return;
+  const duplicates = raw === undefined || mode === "Ignore" ? [] : duplicateFields(raw);
+  if (unknown.length > 0) h.machinery.pruneUnknownFields(h.resource, obj);
+  if (mode === "Ignore") return;
+  const problems = [...duplicates.map((f) => `duplicate field "${f}"`), ...unknown.map((f) => `unknown field "${f}"`)];
+  if (problems.length === 0) return;
   if (mode === "Warn") {
-    for (const f of unknown) warnings.push(`unknown field "${f}"`);
+    warnings.push(...problems);
     return;
   }
-  const list = unknown.map((f) => `unknown field "${f}"`).join(", ");
-  throw badRequest(`${h.resource.kind} in version "${h.resource.version}" cannot be handled as a ${h.resource.kind}: strict decoding error: ${list}`);
+  throw badRequest(`${h.resource.kind} in version "${h.resource.version}" cannot be handled as a ${h.resource.kind}: strict decoding error: ${problems.join(", ")}`);
 }
 
 const PROTOBUF_TYPE = "application/vnd.kubernetes.protobuf";
@@ -156,10 +175,15 @@ function isProtobuf(h: HandlerContext): boolean {
   return mediaType(h.req.headers["content-type"]) === PROTOBUF_TYPE;
 }
 
+/** The JSON text of the last body read, for duplicate-key checks (null when not JSON). */
+const bodyText = new WeakMap<IncomingMessage, string>();
+
 async function readObjectBody(h: HandlerContext, expect: { group: string; version: string; kind: string } = h.resource): Promise<unknown> {
   const body = await readBody(h.req);
   if (isProtobuf(h)) return h.machinery.decodeProtobuf(body, expect);
-  return decodeBody(body, h.req.headers["content-type"], BODY_TYPES);
+  const value = decodeBody(body, h.req.headers["content-type"], BODY_TYPES, expect.kind);
+  if (mediaType(h.req.headers["content-type"]) !== "application/yaml") bodyText.set(h.req, body.toString("utf8"));
+  return value;
 }
 
 /** Serves one resource request; throws ApiError for the server to turn into a Status. */
@@ -168,6 +192,9 @@ export async function handleResource(h: HandlerContext): Promise<void> {
   const sub = info.subresource;
   if (sub !== "" && !h.resource.subresources.some((s) => s.name === sub)) {
     throw new ApiError("NotFound", 404, "the server could not find the requested resource", {});
+  }
+  if (info.name === "" && (info.verb === "update" || info.verb === "patch")) {
+    throw new ApiError("MethodNotAllowed", 405, "the server does not allow this method on the requested resource", {});
   }
   if (sub === "" && !h.resource.verbs.includes(info.verb as never)) {
     throw new ApiError("MethodNotAllowed", 405, `${info.verb} is not supported on resources of kind "${h.resource.resource}"`, {});
@@ -231,7 +258,7 @@ async function handleMain(h: HandlerContext): Promise<void> {
     case "create": {
       const ctx = writeContext(h);
       const obj = checkKind(h, await readObjectBody(h));
-      checkUnknownFields(h, obj, fieldValidationOf(query), ctx.warnings);
+      checkUnknownFields(h, obj, fieldValidationOf(query, info.verb), ctx.warnings, bodyText.get(h.req));
       const namespace = h.resource.namespaced ? info.namespace : "";
       if (h.resource.namespaced && namespace === "") throw badRequest("the namespace of the provided object does not match the namespace sent on the request");
       const created = await store.create(namespace, obj, ctx);
@@ -242,7 +269,7 @@ async function handleMain(h: HandlerContext): Promise<void> {
     case "update": {
       const ctx = writeContext(h);
       const obj = checkKind(h, await readObjectBody(h));
-      checkUnknownFields(h, obj, fieldValidationOf(query), ctx.warnings);
+      checkUnknownFields(h, obj, fieldValidationOf(query, info.verb), ctx.warnings, bodyText.get(h.req));
       const updated = await store.update(info.namespace, info.name, obj, ctx);
       setWarnings(h.res, ctx.warnings);
       respondObject(h, 200, updated);
@@ -277,7 +304,11 @@ function listQuery(q: URLSearchParams) {
 async function handleList(h: HandlerContext): Promise<void> {
   const n = negotiate(h.req.headers.accept, true);
   const result = await h.store.list(h.info.namespace, listQuery(h.query));
-  const listMeta = { resourceVersion: result.resourceVersion, ...(result.continue === undefined ? {} : { continue: result.continue }) };
+  const listMeta = {
+    resourceVersion: result.resourceVersion,
+    ...(result.continue === undefined ? {} : { continue: result.continue }),
+    ...(result.remainingItemCount === undefined ? {} : { remainingItemCount: result.remainingItemCount }),
+  };
   if (n.transform === "table") {
     const table = h.machinery.toTable(h.resource, result.items, { nowMs: h.now().getTime(), includeObject: includeObjectOf(h.query), listMeta });
     writeObject(h.res, 200, withTableVersion(table, n.transformVersion), transformedType(n, "Table"));
@@ -391,12 +422,12 @@ async function handlePatch(h: HandlerContext, subresource: string): Promise<void
     throw new ApiError(
       "UnsupportedMediaType",
       415,
-      `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json, application/apply-patch+cbor`,
+      `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml`,
     );
   }
   const raw = (await readBody(req)).toString("utf8");
   const ctx = writeContext(h);
-  const mode = fieldValidationOf(query);
+  const mode = fieldValidationOf(query, info.verb);
   if (kind === "apply") {
     let patch: unknown;
     try {
@@ -543,7 +574,7 @@ async function handleStatus(h: HandlerContext): Promise<void> {
     case "update": {
       const ctx = writeContext(h);
       const obj = checkKind(h, await readObjectBody(h));
-      checkUnknownFields(h, obj, fieldValidationOf(query), ctx.warnings);
+      checkUnknownFields(h, obj, fieldValidationOf(query, info.verb), ctx.warnings);
       if (obj.metadata?.name !== undefined && obj.metadata.name !== info.name) {
         throw badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${info.name})`);
       }

@@ -9,7 +9,7 @@ import { ApiError, badRequest } from "../api/status.js";
 import { definitionForKind, loadDefinitions } from "../api/openapi/definitions.js";
 import { openApiV2Document, openApiV3GroupVersion, openApiV3Index } from "../api/openapi/documents.js";
 import type { Definitions, Schema } from "../api/openapi/schema.js";
-import { unknownFields } from "../api/openapi/unknown_fields.js";
+import { pruneUnknownFields, unknownFields } from "../api/openapi/unknown_fields.js";
 import { groupVersionString, type ResourceInfo } from "../api/resources.js";
 import { invalidError } from "../api/validation/field_errors.js";
 import { validateCreate, validateUpdate } from "../api/validation/validate.js";
@@ -27,11 +27,22 @@ function rfc3339(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
+/** A Secret's write-only `stringData` becomes base64 `data` (upstream's conversion); it is never stored. */
+function mergeStringData(secret: KubeObject): void {
+  const stringData = secret.stringData;
+  if (stringData === undefined || stringData === null || typeof stringData !== "object") return;
+  const data: Record<string, string> = { ...(secret.data ?? {}) };
+  for (const [k, v] of Object.entries(stringData as Record<string, unknown>)) data[k] = Buffer.from(String(v), "utf8").toString("base64");
+  secret.data = data;
+  delete secret.stringData;
+}
+
 export function newMachinery(defs: Definitions = loadDefinitions()): Machinery {
   const schemaOf = (info: ResourceInfo): Schema | undefined => definitionForKind({ group: info.group, version: info.version, kind: info.kind }, defs)?.schema;
   return {
     pipeline: {
       async mutate(info, obj) {
+        if (info.group === "" && info.kind === "Secret") mergeStringData(obj);
         canonicalizeQuantities(info.kind, info.version, obj);
         applyDefaults(info.group, info.version, info.kind, obj);
       },
@@ -54,6 +65,9 @@ export function newMachinery(defs: Definitions = loadDefinitions()): Machinery {
     },
     unknownFields(info, obj) {
       return unknownFields(obj, schemaOf(info), defs);
+    },
+    pruneUnknownFields(info, obj) {
+      pruneUnknownFields(obj, schemaOf(info), defs);
     },
     applyPatch(kind, info, current, body) {
       return applyPatchBody(current, body, { kind, schema: { $ref: `#/definitions/${info.definition}` }, defs }) as KubeObject;

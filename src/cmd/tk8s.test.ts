@@ -6,10 +6,19 @@ import { fileURLToPath } from "node:url";
 const BIN = fileURLToPath(new URL("../../../bin/tk8s.js", import.meta.url));
 const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", timeout: 20_000 });
 
-test("tk8s --help lists the datastore command and exits 0", () => {
+test("tk8s --help lists the datastore and server commands and exits 0", () => {
   const r = run("--help");
   assert.equal(r.status, 0);
   assert.match(r.stdout, /datastore/);
+  assert.match(r.stdout, /server/);
+});
+
+test("tk8s server --help shows kube-apiserver's flag names", () => {
+  const r = run("server", "--help");
+  assert.equal(r.status, 0);
+  for (const flag of ["--data-dir", "--bind-address", "--secure-port", "--advertise-address", "--datastore-endpoint", "--token-auth-file", "--max-requests-inflight", "--max-mutating-requests-inflight", "--etcd-compaction-interval"]) {
+    assert.ok(r.stdout.includes(flag), `missing ${flag}`);
+  }
 });
 
 test("tk8s datastore --help shows etcd's flag names", () => {
@@ -26,6 +35,9 @@ const bad = [
   { name: "a URL without a port", args: ["datastore", "--listen-client-urls", "http://127.0.0.1"], want: /must name a port/ },
   { name: "a bad cluster state", args: ["datastore", "--initial-cluster-state", "maybe"], want: /Allowed choices are new, existing/ },
   { name: "an unknown command", args: ["frobnicate"], want: /unknown command 'frobnicate'/ },
+  { name: "a server without --data-dir", args: ["server"], want: /required option '--data-dir <path>' not specified/ },
+  { name: "a server port out of range", args: ["server", "--data-dir", "/tmp/x", "--secure-port", "70000"], want: /must be a port number \(0-65535\): current value is "70000"/ },
+  { name: "a bad inflight limit", args: ["server", "--data-dir", "/tmp/x", "--max-requests-inflight", "-1"], want: /must be a non-negative integer/ },
 ];
 for (const c of bad) {
   test(`tk8s rejects ${c.name} with one clear error line and a non-zero exit`, () => {

@@ -19,6 +19,14 @@ import { BUILTIN_RESOURCES, groupVersionString } from "../resources.js";
 import { FIELD_ENUMS, fieldEnum } from "./enums.js";
 import { fieldFormat } from "./formats.js";
 import { applyPatchMeta } from "./patch_meta.js";
+
+/** Defaults of fields that key associative lists (upstream's `+default="TCP"` on the protocols). */
+const KEY_DEFAULTS: readonly (readonly [definition: string, field: string, value: unknown])[] = [
+  ["io.k8s.api.core.v1.ContainerPort", "protocol", "TCP"],
+  ["io.k8s.api.core.v1.ServicePort", "protocol", "TCP"],
+  ["io.k8s.api.core.v1.EndpointPort", "protocol", "TCP"],
+  ["io.k8s.api.discovery.v1.EndpointPort", "protocol", "TCP"],
+];
 import { refsOf, type GroupVersionKind, type Schema } from "./schema.js";
 
 /** One kubernetes-types declaration file: its path inside the package (`core/v1.d.ts`) and text. */
@@ -379,6 +387,13 @@ export function generateDefinitions(sources: readonly TypesSource[]): Record<str
   // Every table entry must land: one that names nothing means the table and the types drifted.
   if (applied.missing.length > 0) throw new Error(`Cannot apply patch metadata: not in the types: ${applied.missing.join(", ")}`);
   defs = applied.defs;
+  // Upstream's `+default=` markers on list-map keys: server-side apply needs them to key an item
+  // that omits the field (a port without a protocol is a TCP port).
+  for (const [name, field, value] of KEY_DEFAULTS) {
+    const prop = defs[name]?.properties?.[field];
+    if (prop === undefined) throw new Error(`Cannot set the default of ${name}.${field}: no such field`);
+    defs[name] = { ...defs[name]!, properties: { ...defs[name]!.properties, [field]: { ...prop, default: value } } };
+  }
   // Enums are applied during conversion; one that did not land names a field the types lack.
   const lostEnums: string[] = [];
   for (const [name, fields] of Object.entries(FIELD_ENUMS)) {

@@ -19,8 +19,18 @@ export const UNKNOWN_FIELDS_DEPTH_MAX = 128;
 /** The fields of `obj` that `schema` does not declare, as paths. Empty when all are known. */
 export function unknownFields(obj: unknown, schema: Schema | undefined, defs: Definitions): string[] {
   const out: string[] = [];
-  walk(obj, schema, defs, "", 0, out);
+  walk(obj, schema, defs, "", 0, (_holder, _key, path) => out.push(path));
   return out;
+}
+
+/**
+ * Removes the fields the schema does not declare, in place: what upstream's typed decoding does to an
+ * object accepted under fieldValidation Warn or Ignore (unknown fields are never stored).
+ */
+export function pruneUnknownFields(obj: unknown, schema: Schema | undefined, defs: Definitions): void {
+  const found: [Record<string, unknown>, string][] = [];
+  walk(obj, schema, defs, "", 0, (holder, key) => found.push([holder, key]));
+  for (const [holder, key] of found) delete holder[key];
 }
 
 /** Upstream's strict-decoding message for one unknown field. */
@@ -32,7 +42,9 @@ function join(path: string, key: string): string {
   return path === "" ? key : `${path}.${key}`;
 }
 
-function walk(value: unknown, schema: Schema | undefined, defs: Definitions, path: string, depth: number, out: string[]): void {
+type OnUnknown = (holder: Record<string, unknown>, key: string, path: string) => void;
+
+function walk(value: unknown, schema: Schema | undefined, defs: Definitions, path: string, depth: number, out: OnUnknown): void {
   if (value === null || typeof value !== "object" || depth >= UNKNOWN_FIELDS_DEPTH_MAX) return;
   const s = resolveSchema(schema, defs);
   if (s === undefined || s["x-kubernetes-preserve-unknown-fields"] === true) return;
@@ -53,7 +65,7 @@ function walk(value: unknown, schema: Schema | undefined, defs: Definitions, pat
       } else if (typeof s.additionalProperties === "object") {
         walk(v, s.additionalProperties, defs, join(path, key), depth + 1, out);
       } else if (s.additionalProperties !== true) {
-        out.push(join(path, key));
+        out(value as Record<string, unknown>, key, join(path, key));
       }
     }
     return;

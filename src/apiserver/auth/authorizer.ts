@@ -8,8 +8,15 @@ import type { UserInfo } from "./authenticator.js";
 
 export const MASTERS_GROUP = "system:masters";
 
+/**
+ * Non-resource paths every authenticated user may read (upstream's system:discovery and
+ * system:public-info-viewer roles, which RBAC grants to system:authenticated by default).
+ */
+const DISCOVERY_PATHS = /^\/(api|apis|openapi|version)(\/.*)?$|^\/(healthz|livez|readyz)(\/.*)?$/;
+
 export function authorize(user: UserInfo, info: RequestInfo): void {
   if (user.groups.includes(MASTERS_GROUP)) return;
+  if (!info.isResourceRequest && info.verb === "get" && DISCOVERY_PATHS.test(info.path)) return;
   throw forbidden(user, info);
 }
 

@@ -37,8 +37,16 @@ export function mediaType(contentType: string | undefined): string {
   return (contentType ?? "").split(";")[0]!.trim().toLowerCase();
 }
 
-/** Decodes a JSON or YAML body into a JSON value; `what` names it in errors. */
-export function decodeBody(body: Buffer, contentType: string | undefined, acceptedTypes: readonly string[]): unknown {
+/** The first bytes of a body, as upstream quotes them after a decoding error. */
+function snippet(text: string): string {
+  return text.length > 50 ? `${text.slice(0, 50)} ...` : text;
+}
+
+/**
+ * Decodes a JSON or YAML body into a JSON object of kind `kind`; anything else is upstream's 400
+ * "the object provided is unrecognized (must be of type Kind)".
+ */
+export function decodeBody(body: Buffer, contentType: string | undefined, acceptedTypes: readonly string[], kind = "object"): unknown {
   const type = mediaType(contentType) || "application/json";
   if (!acceptedTypes.includes(type)) {
     throw new ApiError(
@@ -48,17 +56,25 @@ export function decodeBody(body: Buffer, contentType: string | undefined, accept
     );
   }
   const text = body.toString("utf8");
-  if (text.trim() === "") throw badRequest("the body of the request was empty");
+  const unrecognized = (why: string) => badRequest(`the object provided is unrecognized (must be of type ${kind}): ${why}`);
+  if (text.trim() === "") throw unrecognized(`couldn't get version/kind; json parse error: unexpected end of JSON input (${snippet(text)})`);
+  let value: unknown;
   if (type.endsWith("yaml")) {
     try {
-      return parseYaml(text, { strict: true, uniqueKeys: true, maxAliasCount: 100 });
+      value = parseYaml(text, { strict: true, uniqueKeys: true, maxAliasCount: 100 });
     } catch (err) {
-      throw badRequest(`error converting YAML to JSON: ${(err as Error).message.split("\n")[0]}`);
+      throw unrecognized(`error converting YAML to JSON: yaml: ${(err as Error).message.split("\n")[0]}`);
+    }
+  } else {
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      throw unrecognized(`couldn't get version/kind; json parse error: ${(err as Error).message} (${snippet(text)})`);
     }
   }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw badRequest(`json parse error: ${(err as Error).message}`);
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    const what = Array.isArray(value) ? "array" : value === null ? "null" : typeof value;
+    throw unrecognized(`couldn't get version/kind; json parse error: json: cannot unmarshal ${what} into Go value of type struct { APIVersion string "json:\\"apiVersion,omitempty\\""; Kind string "json:\\"kind,omitempty\\"" } (${snippet(text)})`);
   }
+  return value;
 }

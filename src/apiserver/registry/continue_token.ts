@@ -21,14 +21,14 @@ export function decodeContinue(token: string): ContinuePoint {
   try {
     parsed = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
   } catch {
-    throw badRequest("continue key is not valid: illegal base64 data or json");
+    throw badRequest("invalid continue token: continue key is not valid: illegal base64 data or json");
   }
-  if (parsed.v !== "meta.k8s.io/v1") throw badRequest("continue key is not valid: server does not recognize this encoded key");
+  if (parsed.v !== "meta.k8s.io/v1") throw badRequest("invalid continue token: continue key is not valid: server does not recognize this encoded key");
   if (typeof parsed.rv !== "number" || !Number.isSafeInteger(parsed.rv) || parsed.rv <= 0) {
-    throw badRequest("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)");
+    throw badRequest("invalid continue token: continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)");
   }
   if (typeof parsed.start !== "string" || parsed.start === "" || parsed.start.includes("/..") || parsed.start.startsWith("/")) {
-    throw badRequest("continue key is not valid: encoded start key is not valid");
+    throw badRequest("invalid continue token: continue key is not valid: encoded start key is not valid");
   }
   return { revision: parsed.rv, startKey: parsed.start };
 }

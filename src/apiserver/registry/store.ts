@@ -11,7 +11,7 @@ import { StorageCompactedError, StorageConflictError, StorageKeyExistsError, Sto
 import type { WatchCache } from "../watchcache/watch_cache.js";
 import { checkSelectableFields, matchesFields, parseFieldSelector, type FieldSelector } from "../selectors/field_selector.js";
 import { matchesLabels, parseLabelSelector, type LabelSelector } from "../selectors/label_selector.js";
-import { deepCopy, decodeItem, decodeStored, encodeObject, type KubeObject } from "./codec.js";
+import { deepCopy, decodeItem, decodeStored, encodeObject, jsonEqual, type KubeObject } from "./codec.js";
 import { decodeContinue, encodeContinue, expiredContinue } from "./continue_token.js";
 import type { Strategy } from "./strategy.js";
 
@@ -55,6 +55,8 @@ export interface ListResult {
   readonly items: KubeObject[];
   readonly resourceVersion: string;
   readonly continue?: string;
+  /** Objects after this page, when the server knows (a list without selectors), as upstream's remainingItemCount. */
+  readonly remainingItemCount?: number;
 }
 
 export interface DeleteOptions {
@@ -96,6 +98,10 @@ export interface StoreDeps {
   /** Converts between the stored shape and the served shape (events.k8s.io/v1 Events are stored as core/v1). */
   readonly toStored?: (obj: KubeObject) => KubeObject;
   readonly fromStored?: (obj: KubeObject) => KubeObject;
+}
+
+function withoutRevision(obj: KubeObject): KubeObject {
+  return { ...obj, metadata: { ...obj.metadata, resourceVersion: undefined } };
 }
 
 function rfc3339(d: Date): string {
@@ -247,6 +253,8 @@ export class ResourceStore {
     let cursor = after;
     let lastKey: string | null = null;
     let more = false;
+    let firstPageCount = -1;
+    let firstPageReturned = 0;
     // Bounded by the keys under the prefix: every turn advances the cursor past a non-empty page.
     for (;;) {
       const pageLimit = limit === 0 ? 0 : Math.max(limit - items.length + 1, Math.min(LIST_PAGE_ITEMS, limit * 2));
@@ -265,6 +273,7 @@ export class ResourceStore {
         throw err;
       }
       readAt = page.revision;
+      if (firstPageCount < 0) firstPageCount = page.count;
       let stoppedEarly = false;
       for (let i = 0; i < page.items.length; i++) {
         const item = page.items[i]!;
@@ -289,8 +298,18 @@ export class ResourceStore {
         break;
       }
     }
+    firstPageReturned = items.length;
     const result: ListResult = { items, resourceVersion: String(readAt) };
-    if (more && lastKey !== null) return { ...result, continue: encodeContinue(readAt, lastKey.slice(base.length)) };
+    if (more && lastKey !== null) {
+      // Without selectors every key is an item, so the range's count says how many remain (upstream
+      // leaves the count out when a selector could filter them).
+      const unfiltered = sel.labels.length === 0 && sel.fields.length === 0;
+      return {
+        ...result,
+        continue: encodeContinue(readAt, lastKey.slice(base.length)),
+        ...(unfiltered && firstPageCount >= firstPageReturned ? { remainingItemCount: firstPageCount - firstPageReturned } : {}),
+      };
+    }
     return result;
   }
 
@@ -408,6 +427,8 @@ export class ResourceStore {
       next = this.#d.pipeline.trackManagedFields(this.info, next, current, ctx, subresource);
       const revision = Number(current.metadata.resourceVersion);
       if (ctx.dryRun) return next;
+      // Nothing changed: upstream skips the write, so the resourceVersion stays and no watcher wakes.
+      if (jsonEqual(withoutRevision(next), withoutRevision(current))) return current;
       // The last finalizer removed from an object that is being deleted: the update is the deletion.
       const finalizers: unknown[] = next.metadata.finalizers ?? [];
       if (next.metadata.deletionTimestamp !== undefined && finalizers.length === 0 && Number(next.metadata.deletionGracePeriodSeconds ?? 0) === 0) {

@@ -11,8 +11,12 @@ test("field selector: metadata and pod fields match with = and !=", () => {
   assert.equal(matchesFields("pods", parseFieldSelector("spec.nodeName=="), { metadata: {}, spec: {} }), true);
 });
 
-test("field selector: an unsupported field is upstream's 400", () => {
-  assert.throws(() => checkSelectableFields("configmaps", parseFieldSelector("spec.nodeName=x")), (e: unknown) => e instanceof ApiError && e.code === 400 && e.message === "field label not supported: spec.nodeName");
+test("field selector: an unsupported field is upstream's 400, worded per kind", () => {
+  assert.throws(() => checkSelectableFields("pods", parseFieldSelector("spec.foo=x")), (e: unknown) => e instanceof ApiError && e.code === 400 && e.message === "field label not supported: spec.foo");
+  assert.throws(
+    () => checkSelectableFields("configmaps", parseFieldSelector("spec.nodeName=x")),
+    (e: unknown) => e instanceof ApiError && e.code === 400 && e.message === '"spec.nodeName" is not a known field selector: only "metadata.name", "metadata.namespace"',
+  );
 });
 
 test("field selector: escaped commas stay in the value, and the pinned name is found", () => {

@@ -87,7 +87,10 @@ const RESOURCE_FIELDS: Record<string, Record<string, Getter>> = {
 export function checkSelectableFields(resource: string, selector: FieldSelector): void {
   for (const r of selector) {
     if (metaFields[r.field] === undefined && RESOURCE_FIELDS[resource]?.[r.field] === undefined) {
-      throw badRequest(`field label not supported: ${r.field}`);
+      // Kinds with selectable fields of their own word it as their conversion function does; the rest
+      // get the default check's message.
+      if (RESOURCE_FIELDS[resource] !== undefined) throw badRequest(`field label not supported: ${r.field}`);
+      throw badRequest(`"${r.field}" is not a known field selector: only "metadata.name", "metadata.namespace"`);
     }
   }
 }

@@ -27,6 +27,8 @@ export interface ListResult {
   readonly revision: number;
   /** More items remain after the last one returned. */
   readonly more: boolean;
+  /** How many keys the whole range holds from its start (returned or not), as etcd's Range count. */
+  readonly count: number;
 }
 
 export type StorageEventType = "ADDED" | "MODIFIED" | "DELETED";

@@ -58,7 +58,7 @@ export class EmbeddedStorage implements Storage {
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
     const res = this.#range(listRequest(prefix, options));
-    return { items: res.kvs.map(storedItem), revision: listedAt(options, this.#server.kv.currentRevision), more: res.more };
+    return { items: res.kvs.map(storedItem), revision: listedAt(options, this.#server.kv.currentRevision), more: res.more, count: Number(res.count) };
   }
 
   async create(key: string, value: Uint8Array): Promise<number> {

@@ -59,8 +59,11 @@ export class EtcdV3Storage implements Storage {
     const protos = loadEtcdProtos();
     const KV = grpc.makeGenericClientConstructor(protos.kv, "KV");
     const Watch = grpc.makeGenericClientConstructor(protos.watch, "Watch");
-    const kv = new KV(target, grpc.credentials.createInsecure());
-    const watch = new Watch(target, grpc.credentials.createInsecure());
+    // etcd's Go client accepts responses of any size (math.MaxInt32); grpc-js stops at 4 MiB, which a
+    // list of a few thousand objects or a batched watch response passes.
+    const options = { "grpc.max_receive_message_length": -1 };
+    const kv = new KV(target, grpc.credentials.createInsecure(), options);
+    const watch = new Watch(target, grpc.credentials.createInsecure(), options);
     this.#kv = kv as unknown as Record<string, Unary>;
     this.#watchClient = watch as unknown as WatchClient;
     this.#clients = [kv, watch];
@@ -86,9 +89,9 @@ export class EtcdV3Storage implements Storage {
   }
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
-    const res = await this.#call<{ kvs: KeyValuePb[]; more: boolean; header: { revision: string } }>("Range", listRequest(prefix, options));
+    const res = await this.#call<{ kvs: KeyValuePb[]; more: boolean; count: string; header: { revision: string } }>("Range", listRequest(prefix, options));
     // A read at a given revision reflects that revision; the header carries the store's current one.
-    return { items: res.kvs.map(storedItem), revision: listedAt(options, Number(res.header.revision)), more: res.more };
+    return { items: res.kvs.map(storedItem), revision: listedAt(options, Number(res.header.revision)), more: res.more, count: Number(res.count) };
   }
 
   async create(key: string, value: Uint8Array): Promise<number> {
