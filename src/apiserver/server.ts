@@ -139,8 +139,12 @@ export class ApiServer {
   #admissionPipeline(base: WritePipeline): WritePipeline {
     const lookups: AdmissionLookups = {
       namespace: async (name) => {
+        // The cache answers almost every time; a namespace created a moment ago may not be in it yet.
+        const namespaces = this.store("", "v1", "namespaces");
+        const cached = namespaces.cache.get(namespaces.key("", name));
+        if (cached !== undefined) return decodeItem(cached);
         try {
-          return await this.store("", "v1", "namespaces").get("", name);
+          return await namespaces.get("", name);
         } catch (err) {
           if (err instanceof ApiError && err.code === 404) return null;
           throw err;

@@ -47,6 +47,8 @@ export function newMachinery(defs: Definitions = loadDefinitions()): Machinery {
         applyDefaults(info.group, info.version, info.kind, obj);
       },
       async validate(info, obj, old, _ctx, subresource) {
+        // A binding is not a pod update: its handler checked the Binding and changes only the node.
+        if (subresource === "binding") return;
         const errors = old === null ? validateCreate(info.group, info.version, info.kind, obj) : validateUpdate(info.group, info.version, info.kind, obj, old, subresource);
         if (errors.length > 0) throw invalidError(info.group, info.kind, String(obj.metadata?.name ?? ""), errors);
       },

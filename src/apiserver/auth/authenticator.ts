@@ -54,6 +54,7 @@ export function loadTokenFile(path: string): TokenTable {
 
 export class Authenticator {
   readonly #tokens: Map<string, UserInfo>;
+  readonly #byConnection = new WeakMap<object, UserInfo | null>();
 
   constructor(tokens: TokenTable = new Map()) {
     this.#tokens = new Map(tokens);
@@ -72,6 +73,14 @@ export class Authenticator {
       return null;
     }
     const socket = req.socket as TLSSocket;
+    // A connection's certificate never changes: read it once (getPeerCertificate parses it every call).
+    if (this.#byConnection.has(socket)) return this.#byConnection.get(socket)!;
+    const user = this.#fromCertificate(socket);
+    this.#byConnection.set(socket, user);
+    return user;
+  }
+
+  #fromCertificate(socket: TLSSocket): UserInfo | null {
     if (typeof socket.getPeerCertificate === "function" && socket.authorized) {
       const cert = socket.getPeerCertificate();
       if (cert !== null && cert.subject !== undefined) {

@@ -223,3 +223,31 @@ test("watch from a resourceVersion older than the cache keeps is an ERROR event 
   assert.equal(events[0]!.object.reason, "Expired");
   assert.equal(closed, true);
 });
+
+test("watch bookmarks carry the cache's revision, and go only to watches that allow them", async () => {
+  const cms = storeFor("", "configmaps");
+  const withBookmarks: { type: string; object: KubeObject }[] = [];
+  const without: { type: string; object: KubeObject }[] = [];
+  const a = await cms.watch("bm", { allowWatchBookmarks: true }, { send: (type, object) => withBookmarks.push({ type, object }), close() {} });
+  const b = await cms.watch("bm", {}, { send: (type, object) => without.push({ type, object }), close() {} });
+  const made = await cms.create("bm", { metadata: { name: "x" } }, ctx());
+  const deadline = Date.now() + 3000;
+  while (withBookmarks.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  a.bookmark();
+  b.bookmark();
+  a.stop();
+  b.stop();
+  assert.deepEqual(withBookmarks.map((e) => e.type), ["ADDED", "BOOKMARK"]);
+  const bookmark = withBookmarks[1]!.object;
+  assert.equal(bookmark.kind, "ConfigMap");
+  assert.ok(Number(bookmark.metadata.resourceVersion) >= Number(made.metadata.resourceVersion));
+  assert.deepEqual(Object.keys(bookmark.metadata), ["resourceVersion"]);
+  assert.deepEqual(without.map((e) => e.type), ["ADDED"]);
+});
+
+test("a no-op update writes nothing: the resourceVersion stays", async () => {
+  const cms = storeFor("", "configmaps");
+  const made = await cms.create("noop", { metadata: { name: "same" }, data: { a: "1" } }, ctx());
+  const again = await cms.update("noop", "same", { ...made }, ctx());
+  assert.equal(again.metadata.resourceVersion, made.metadata.resourceVersion);
+});

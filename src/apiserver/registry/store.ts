@@ -421,7 +421,9 @@ export class ResourceStore {
           if (current.metadata[f] === undefined) delete next.metadata[f];
           else next.metadata[f] = current.metadata[f];
         }
-        this.#d.strategy.prepareForUpdate(next, current);
+        // binding and finalize write exactly what their handler built from the stored object (a binding
+        // sets the node and a status condition; finalize the namespace's spec finalizers).
+        if (subresource !== "binding" && subresource !== "finalize") this.#d.strategy.prepareForUpdate(next, current);
       }
       await this.#d.pipeline.validate(this.info, next, current, ctx, subresource);
       next = this.#d.pipeline.trackManagedFields(this.info, next, current, ctx, subresource);

@@ -67,6 +67,11 @@ export class WatchCache {
     return this.#subscribers.size;
   }
 
+  /** One cached object by key (as of `revision`), or undefined. */
+  get(key: string): StoredItem | undefined {
+    return this.#objects.get(key);
+  }
+
   /** The cached objects, in key order, as of `revision`. */
   list(): { items: StoredItem[]; revision: number } {
     const items = [...this.#objects.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
