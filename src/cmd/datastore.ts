@@ -3,6 +3,7 @@ import { InvalidArgumentError, Option, type Command } from "commander";
 import { ClientServer, listenPeer } from "../etcd/client_server.js";
 import { defaultConfig, MAX_REQUEST_BYTES_DEFAULT, MAX_TXN_OPS_DEFAULT, parseDurationMs, parseInitialCluster, parseRetentionMs, SNAPSHOT_COUNT_DEFAULT, type DatastoreConfig } from "../etcd/config.js";
 import { EtcdServer } from "../etcd/server.js";
+import { untilShutdownSignal } from "./signals.js";
 import { newNodeEnv, type LogLevel } from "../platform/node/node_env.js";
 
 function nonNegativeInt(flag: string) {
@@ -105,14 +106,7 @@ export function addDatastoreCommand(program: Command): void {
       const clients = await ClientServer.listen(server, env, config.listenClientUrls);
       const peers = await listenPeer(server, env, config.listenPeerUrls);
       env.log.info("ready to serve client requests", { clientUrls: config.advertiseClientUrls });
-      await new Promise<void>((resolve) => {
-        const stop = (signal: string) => {
-          env.log.info("received signal; shutting down", { signal });
-          resolve();
-        };
-        process.once("SIGTERM", () => stop("SIGTERM"));
-        process.once("SIGINT", () => stop("SIGINT"));
-      });
+      await untilShutdownSignal(env.log);
       await clients.close();
       for (const p of peers) p.close();
       await server.close();

@@ -10,6 +10,7 @@ import { InvalidArgumentError, Option, type Command } from "commander";
 import { ClientServer } from "../etcd/client_server.js";
 import { defaultConfig } from "../etcd/config.js";
 import { EtcdServer } from "../etcd/server.js";
+import { untilShutdownSignal } from "./signals.js";
 import { newNodeEnv, type LogLevel } from "../platform/node/node_env.js";
 import { Authenticator, loadTokenFile } from "../apiserver/auth/authenticator.js";
 import { bootstrapCluster } from "../apiserver/bootstrap.js";
@@ -140,14 +141,7 @@ async function runServer(flags: ServerFlags): Promise<void> {
   process.stdout.write(`tk8s: admin kubeconfig written to ${kubeconfigPath}\n`);
   process.stdout.write(`tk8s: try: kubectl --kubeconfig ${kubeconfigPath} get namespaces\n`);
 
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      env.log.info("received signal; shutting down", { signal });
-      resolve();
-    };
-    process.once("SIGTERM", () => stop("SIGTERM"));
-    process.once("SIGINT", () => stop("SIGINT"));
-  });
+  await untilShutdownSignal(env.log);
   compactor?.stop();
   await apiserver.close();
   await etcdClients?.close();

@@ -21,21 +21,9 @@ import {
   validateObjectMeta,
   validateObjectMetaUpdate,
 } from "./name_validation.js";
+import { num, obj, present, str, type Obj } from "./json_access.js";
 
-type Obj = Record<string, unknown>;
 
-function obj(v: unknown): Obj {
-  return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : {};
-}
-function num(v: unknown): number {
-  return typeof v === "number" ? v : 0;
-}
-function str(v: unknown): string {
-  return typeof v === "string" ? v : "";
-}
-function present(v: unknown): boolean {
-  return v !== undefined && v !== null;
-}
 
 /** The selector checks every workload shares; `kindWord` is upstream's (ReplicaSet says "deployment", sic). */
 function validateSelector(selector: unknown, field: string, kindWord: string): FieldError[] {

@@ -18,18 +18,9 @@ import {
   validateObjectMeta,
   validateObjectMetaUpdate,
 } from "./name_validation.js";
+import { obj, present, str, type Obj } from "./json_access.js";
 
-type Obj = Record<string, unknown>;
 
-function obj(v: unknown): Obj {
-  return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : {};
-}
-function str(v: unknown): string {
-  return typeof v === "string" ? v : "";
-}
-function present(v: unknown): boolean {
-  return v !== undefined && v !== null;
-}
 
 /** Indexed Jobs track each index: upstream caps their parallelism. */
 const MAX_PARALLELISM_FOR_INDEXED_JOB = 100000;

@@ -50,26 +50,10 @@ import {
   validateObjectMetaUpdate,
   validateQualifiedName,
 } from "./name_validation.js";
+import { arr, num, obj, present, str, type Obj } from "./json_access.js";
 import { type Quantity, compareQuantities, milliValue, parseQuantity, QuantityError, quantityString } from "./quantity.js";
 
-type Obj = Record<string, unknown>;
 
-/** Reads a field of a JSON object that may be missing. */
-function obj(v: unknown): Obj {
-  return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : {};
-}
-function arr(v: unknown): unknown[] {
-  return Array.isArray(v) ? v : [];
-}
-function str(v: unknown): string {
-  return typeof v === "string" ? v : "";
-}
-function num(v: unknown): number {
-  return typeof v === "number" ? v : 0;
-}
-function present(v: unknown): boolean {
-  return v !== undefined && v !== null;
-}
 
 const MAX_INT32 = 2147483647;
 /** Upstream's MaxSecretSize (1 MiB), which also bounds ConfigMaps. */

@@ -24,21 +24,9 @@ import {
   validateObjectMetaUpdate,
   validateQualifiedName,
 } from "./name_validation.js";
+import { arr, obj, present, str, type Obj } from "./json_access.js";
 
-type Obj = Record<string, unknown>;
 
-function obj(v: unknown): Obj {
-  return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : {};
-}
-function arr(v: unknown): unknown[] {
-  return Array.isArray(v) ? v : [];
-}
-function str(v: unknown): string {
-  return typeof v === "string" ? v : "";
-}
-function present(v: unknown): boolean {
-  return v !== undefined && v !== null;
-}
 
 // ---- coordination.k8s.io Lease ----
 
