@@ -108,6 +108,8 @@ function rfc3339(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
+/** Decoded cache items, shared by every list and watch of a resource (entries go with their items). */
+const decodedItems = new WeakMap<StoredItem, KubeObject>();
 /** Decoded watch events, shared by every watcher of a resource (entries go with their events). */
 const decodedEvents = new WeakMap<StorageEvent, { obj: KubeObject; prev: KubeObject | null }>();
 
@@ -155,6 +157,19 @@ export class ResourceStore {
 
   #decode(item: StoredItem): KubeObject {
     return this.present(decodeItem(item));
+  }
+
+  /**
+   * A cached item decoded once for every list and watch that reads it (the cache keeps the same item
+   * object until the key changes). Readers share it, so they must not mutate it; writers deep-copy.
+   */
+  #decodeCached(item: StoredItem): KubeObject {
+    let obj = decodedItems.get(item);
+    if (obj === undefined) {
+      obj = this.#decode(item);
+      decodedItems.set(item, obj);
+    }
+    return obj;
   }
 
   #encode(obj: KubeObject): Uint8Array {
@@ -233,7 +248,7 @@ export class ResourceStore {
     const items: KubeObject[] = [];
     for (const item of snapshot.items) {
       if (!item.key.startsWith(base)) continue;
-      const obj = this.#decode(item);
+      const obj = this.#decodeCached(item);
       if (this.#matches(obj, sel)) items.push(obj);
     }
     return { items, resourceVersion: String(snapshot.revision) };
@@ -573,7 +588,7 @@ export class ResourceStore {
       const snapshot = cache.list();
       for (const item of snapshot.items) {
         if (!item.key.startsWith(base)) continue;
-        const obj = this.#decode(item);
+        const obj = this.#decodeCached(item);
         if (this.#matches(obj, sel)) sink.send("ADDED", obj);
       }
       lastRevision = snapshot.revision;

@@ -34,6 +34,8 @@ export class WatchCache {
   /** The oldest revision a watch may start after and still miss nothing. */
   #oldestRevision = 0;
   readonly #subscribers = new Set<Subscriber>();
+  /** The objects in key order, until the next change (callers must not modify the array). */
+  #sorted: StoredItem[] | null = null;
   #upstream: WatchHandle | null = null;
   #ready: Promise<void> | null = null;
 
@@ -52,6 +54,7 @@ export class WatchCache {
     this.#ready = (async () => {
       const listed = await this.#storage.list(this.#prefix);
       for (const item of listed.items) this.#objects.set(item.key, item);
+      this.#sorted = null;
       this.#revision = listed.revision;
       this.#oldestRevision = listed.revision;
       this.#upstream = this.#storage.watch(this.#prefix, listed.revision, (e) => this.#apply(e), (err) => this.#fail(err));
@@ -74,8 +77,9 @@ export class WatchCache {
 
   /** The cached objects, in key order, as of `revision`. */
   list(): { items: StoredItem[]; revision: number } {
-    const items = [...this.#objects.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    return { items, revision: this.#revision };
+    // Sorted once per change, not once per list: informers list the same unchanged cache again and again.
+    this.#sorted ??= [...this.#objects.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return { items: this.#sorted, revision: this.#revision };
   }
 
   /**
@@ -103,6 +107,7 @@ export class WatchCache {
     // moves an object out of its selection into a DELETED, and needs the old value to know.
     const prev = this.#objects.get(raw.key);
     const e: StorageEvent = prev === undefined ? raw : { ...raw, prevValue: prev.value };
+    this.#sorted = null;
     if (e.type === "DELETED") this.#objects.delete(e.key);
     else this.#objects.set(e.key, { key: e.key, value: e.value, revision: e.revision });
     this.#revision = Math.max(this.#revision, e.revision);
