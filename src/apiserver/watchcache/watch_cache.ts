@@ -22,6 +22,17 @@ interface Subscriber {
   readonly onClose: (reason: string) => void;
 }
 
+/**
+ * A copy of exactly these bytes. Values arrive as views into larger buffers (a decoded gRPC message,
+ * a datastore batch, a pooled slab); a cache that kept the view would pin the whole buffer for as long
+ * as the object lives.
+ */
+function ownBytes(v: Uint8Array): Uint8Array {
+  // `new Uint8Array(view)` copies into an ArrayBuffer of exactly this size (Buffer.from would take a
+  // slice of Node's shared 8 KiB pool, and Buffer#slice is only another view).
+  return v.byteOffset === 0 && v.byteLength === v.buffer.byteLength ? v : new Uint8Array(v);
+}
+
 export class WatchCache {
   readonly #storage: Storage;
   readonly #prefix: string;
@@ -53,7 +64,7 @@ export class WatchCache {
     if (this.#ready !== null) return this.#ready;
     this.#ready = (async () => {
       const listed = await this.#storage.list(this.#prefix);
-      for (const item of listed.items) this.#objects.set(item.key, item);
+      for (const item of listed.items) this.#objects.set(item.key, { ...item, value: ownBytes(item.value) });
       this.#sorted = null;
       this.#revision = listed.revision;
       this.#oldestRevision = listed.revision;
@@ -109,7 +120,7 @@ export class WatchCache {
     const e: StorageEvent = prev === undefined ? raw : { ...raw, prevValue: prev.value };
     this.#sorted = null;
     if (e.type === "DELETED") this.#objects.delete(e.key);
-    else this.#objects.set(e.key, { key: e.key, value: e.value, revision: e.revision });
+    else this.#objects.set(e.key, { key: e.key, value: ownBytes(e.value), revision: e.revision });
     this.#revision = Math.max(this.#revision, e.revision);
     this.#window.push(e);
     if (this.#window.length > this.#eventsMax) {
