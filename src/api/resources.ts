@@ -115,6 +115,11 @@ export const BUILTIN_RESOURCES: readonly ResourceInfo[] = [
         STATUS,
         { name: "binding", verbs: ["create"], kind: { group: "", version: "v1", kind: "Binding" } },
         { name: "eviction", verbs: ["create"], kind: { group: "policy", version: "v1", kind: "Eviction" } },
+        // Served by the pod's kubelet: the API server authenticates, authorizes and proxies the stream.
+        { name: "log", verbs: ["get"] },
+        { name: "exec", verbs: ["create", "get"], kind: { group: "", version: "v1", kind: "PodExecOptions" } },
+        { name: "attach", verbs: ["create", "get"], kind: { group: "", version: "v1", kind: "PodAttachOptions" } },
+        { name: "portforward", verbs: ["create", "get"], kind: { group: "", version: "v1", kind: "PodPortForwardOptions" } },
       ],
     },
     { resource: "podtemplates", kind: "PodTemplate", namespaced: true },

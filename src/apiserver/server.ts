@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { randomBytes, randomUUID } from "node:crypto";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import { ApiError, internalError } from "../api/status.js";
+import { ApiError, badRequest, internalError } from "../api/status.js";
 import { BUILTIN_RESOURCES, findResource, type ResourceInfo } from "../api/resources.js";
 import type { Logger } from "../env/env.js";
 import { Authenticator, type UserInfo } from "./auth/authenticator.js";
@@ -23,6 +23,8 @@ import { ServiceAllocator } from "./admission/service_allocator.js";
 import { decodeItem, type KubeObject } from "./registry/codec.js";
 import { strategyFor } from "./registry/strategy.js";
 import { handleResource, storeLookup, writeObject } from "./resource_handler.js";
+import { kubeletEndpoint, kubeletPath, proxyLogs, tunnelUpgrade, type KubeletClientCredentials } from "./proxy/kubelet_proxy.js";
+import type { Duplex } from "node:stream";
 import type { Storage } from "./storage/contract.js";
 import { WatchCache } from "./watchcache/watch_cache.js";
 
@@ -54,7 +56,12 @@ export interface ApiServerOptions {
   readonly maxMutatingRequestsInflight?: number;
   readonly bookmarkIntervalMs?: number;
   readonly now?: () => Date;
+  /** The server's client certificate towards kubelets (pod logs, exec, attach, port-forward). */
+  readonly kubeletClient?: KubeletClientCredentials;
 }
+
+/** Pod subresources served by the pod's kubelet through this server. */
+const KUBELET_SUBRESOURCES = new Set(["log", "exec", "attach", "portforward"]);
 
 interface Metrics {
   readonly registry: Registry;
@@ -197,6 +204,7 @@ export class ApiServer {
       keepAliveTimeout: 65_000,
     });
     server.on("request", (req, res) => void this.#serve(req, res));
+    server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.#serveUpgrade(req, socket, head));
     server.on("connection", (s) => {
       this.#openSockets.add(s);
       s.on("close", () => this.#openSockets.delete(s));
@@ -264,6 +272,47 @@ export class ApiServer {
       this.#writeError(res, err, info);
     } finally {
       release?.();
+    }
+  }
+
+  #kubeletCredentials(): KubeletClientCredentials {
+    if (this.#o.kubeletClient === undefined) throw new ApiError("ServiceUnavailable", 503, "the API server has no kubelet client credentials configured");
+    return this.#o.kubeletClient;
+  }
+
+  /** The kubelet endpoint and path serving a pod subresource request. */
+  async #kubeletTarget(info: RequestInfo, query: URLSearchParams): Promise<{ endpoint: ReturnType<typeof kubeletEndpoint>; path: string }> {
+    const pod = await this.store("", "v1", "pods").get(info.namespace, info.name);
+    const nodeName = pod.spec?.nodeName;
+    if (typeof nodeName !== "string" || nodeName === "") throw badRequest(`pod ${info.name} does not have a host assigned`);
+    const node = await this.store("", "v1", "nodes").get("", nodeName);
+    return { endpoint: kubeletEndpoint(node), path: kubeletPath(info.subresource, pod, query) };
+  }
+
+  /** Upgrade requests: exec, attach and port-forward, tunnelled to the pod's kubelet. Everything else is refused. */
+  async #serveUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(req.url ?? "/", "https://localhost");
+    const info = parseRequestInfo(req.method ?? "GET", url.pathname, url.searchParams);
+    const refuse = (err: unknown) => {
+      const apiErr = err instanceof ApiError ? err : internalError(err);
+      const body = JSON.stringify(apiErr.toStatus());
+      socket.end(`HTTP/1.1 ${apiErr.code} ${apiErr.reason ?? "Error"}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    };
+    socket.on("error", () => socket.destroy());
+    try {
+      const user = this.#authn.authenticate(req);
+      if (user === null) throw new ApiError("Unauthorized", 401, "Unauthorized", {});
+      // A connect request is authorized as `create` on the subresource, as upstream does for POST and GET alike.
+      const connectInfo = { ...info, verb: "create" };
+      authorize(user, connectInfo);
+      if (!(info.isResourceRequest && info.apiGroup === "" && info.resource === "pods" && ["exec", "attach", "portforward"].includes(info.subresource))) {
+        throw new ApiError("NotFound", 404, "the server could not find the requested resource", {});
+      }
+      const { endpoint, path } = await this.#kubeletTarget(info, url.searchParams);
+      await tunnelUpgrade(req, socket, head, endpoint, path, this.#kubeletCredentials());
+      this.#metrics.requests.inc({ verb: "CONNECT", group: "", version: info.apiVersion, resource: "pods", subresource: info.subresource, scope: "resource", component: "apiserver", code: "101" });
+    } catch (err) {
+      refuse(err);
     }
   }
 
@@ -360,6 +409,13 @@ export class ApiServer {
     const store = this.#stores.get(`${info.apiGroup}/${info.apiVersion}/${info.resource}`);
     if (resource === undefined || store === undefined) {
       throw new ApiError("NotFound", 404, "the server could not find the requested resource", {});
+    }
+    if (resource.group === "" && resource.resource === "pods" && KUBELET_SUBRESOURCES.has(info.subresource)) {
+      if (info.subresource !== "log") throw badRequest("Upgrade request required");
+      if (req.method !== "GET") throw new ApiError("MethodNotAllowed", 405, "the server does not allow this method on the requested resource", {});
+      const { endpoint, path: kpath } = await this.#kubeletTarget(info, url.searchParams);
+      await proxyLogs(res, endpoint, kpath, this.#kubeletCredentials());
+      return;
     }
     if (info.verb === "delete") await admitNamespaceLifecycle("DELETE", resource, info.namespace, info.name, { namespace: async () => null, priorityClasses: async () => [] });
     await handleResource({

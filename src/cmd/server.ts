@@ -117,6 +117,7 @@ async function runServer(flags: ServerFlags): Promise<void> {
     authenticator,
     maxRequestsInflight: flags.maxRequestsInflight,
     maxMutatingRequestsInflight: flags.maxMutatingRequestsInflight,
+    kubeletClient: pki.kubeletClient,
   });
   const boundPort = await apiserver.start();
   await bootstrapCluster(apiserver, { advertiseAddress, securePort: boundPort });

@@ -45,6 +45,7 @@ export async function startInProcessApiServer(): Promise<InProcessApiServer> {
     tls: { certPem: pki.apiserver.certPem, keyPem: pki.apiserver.keyPem, caPem: pki.ca.certPem },
     bindAddress: "127.0.0.1",
     port: 0,
+    kubeletClient: pki.kubeletClient,
   });
   const port = await server.start();
   await bootstrapCluster(server, { advertiseAddress: "127.0.0.1", securePort: port });

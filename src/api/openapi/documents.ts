@@ -268,11 +268,16 @@ function article(kind: string): string {
   return /^[AEIOU]/.test(kind) ? "an" : "a";
 }
 
+const CONNECT_SUBRESOURCES = new Set(["log", "exec", "attach", "portforward", "proxy"]);
+
 function subresourcePaths(
   r: ResourceInfo,
   s: SubresourceInfo,
   c: { base: string; gv: string; ns: string; tag: string; scope: Parameter[]; nameParam: Parameter },
 ): PathItem[] {
+  // The streaming subresources (log, exec, attach, portforward) are proxied to the kubelet and carry no
+  // object bodies; their connect operations are left out of the documents.
+  if (CONNECT_SUBRESOURCES.has(s.name)) return [];
   const kind = s.kind ?? { group: r.group, version: r.version, kind: r.kind };
   const def = s.kind === undefined ? r.definition : `${definitionPackage(s.kind.group, s.kind.version)}.${s.kind.kind}`;
   const word = capitalize(s.name);

@@ -340,7 +340,9 @@ export function groupVersionKinds(): Map<string, GroupVersionKind[]> {
     add(r.definition, { group: r.group, version: r.version, kind: r.kind });
     if (r.verbs.includes("list")) add(`${r.definition}List`, { group: r.group, version: r.version, kind: r.listKind });
     for (const s of r.subresources) {
-      if (s.kind !== undefined) add(`${kindDefinitionPackage(s.kind.group, s.kind.version)}.${s.kind.kind}`, s.kind);
+      // The connect subresources' kinds (PodExecOptions…) are query parameters, not bodies: upstream
+      // has no definitions for them either.
+      if (s.kind !== undefined && !s.kind.kind.endsWith("Options")) add(`${kindDefinitionPackage(s.kind.group, s.kind.version)}.${s.kind.kind}`, s.kind);
     }
   }
   for (const kind of ["Status", "APIResourceList", "APIGroup", "APIGroupList", "APIVersions"]) {

@@ -30,6 +30,8 @@ export interface ClusterPki {
   readonly ca: KeyPairPem;
   readonly apiserver: KeyPairPem;
   readonly admin: KeyPairPem;
+  /** The API server's client certificate towards kubelets (logs, exec, attach, port-forward), as kubeadm's apiserver-kubelet-client. */
+  readonly kubeletClient: KeyPairPem;
 }
 
 interface Issued {
@@ -177,7 +179,11 @@ export async function ensureClusterPki(pkiDir: string, options: PkiOptions): Pro
   if (admin === null) {
     admin = await writePair(pkiDir, "admin", await issue(signer, { commonName: "kubernetes-admin", organizations: ["system:masters"], usage: "client" }));
   }
-  return { ca, apiserver, admin };
+  let kubeletClient = await readPair(pkiDir, "apiserver-kubelet-client");
+  if (kubeletClient === null) {
+    kubeletClient = await writePair(pkiDir, "apiserver-kubelet-client", await issue(signer, { commonName: "kube-apiserver-kubelet-client", organizations: ["system:masters"], usage: "client" }));
+  }
+  return { ca, apiserver, admin, kubeletClient };
 }
 
 /** Issues a client certificate from the cluster CA (kubelets, controllers, users). */
