@@ -134,7 +134,13 @@ export const BUILTIN_RESOURCES: readonly ResourceInfo[] = [
     },
     { resource: "resourcequotas", kind: "ResourceQuota", namespaced: true, shortNames: ["quota"], subresources: [STATUS] },
     { resource: "secrets", kind: "Secret", namespaced: true },
-    { resource: "serviceaccounts", kind: "ServiceAccount", namespaced: true, shortNames: ["sa"] },
+    {
+      resource: "serviceaccounts",
+      kind: "ServiceAccount",
+      namespaced: true,
+      shortNames: ["sa"],
+      subresources: [{ name: "token", verbs: ["create"], kind: { group: "authentication.k8s.io", version: "v1", kind: "TokenRequest" } }],
+    },
     {
       resource: "services",
       kind: "Service",

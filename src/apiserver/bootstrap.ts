@@ -38,13 +38,17 @@ async function ensureCurrent(store: ResourceStore, namespace: string, obj: KubeO
   }
 }
 
-export async function bootstrapCluster(stores: BootstrapStores, options: { advertiseAddress: string; securePort: number }): Promise<void> {
+export async function bootstrapCluster(stores: BootstrapStores, options: { advertiseAddress: string; securePort: number; caPem?: string }): Promise<void> {
   const ctx: WriteContext = { dryRun: false, now: new Date(), manager: "kube-apiserver", warnings: [] };
   const namespaces = stores.store("", "v1", "namespaces");
   const serviceAccounts = stores.store("", "v1", "serviceaccounts");
   for (const ns of SYSTEM_NAMESPACES) {
     await ensure(namespaces, "", { apiVersion: "v1", kind: "Namespace", metadata: { name: ns, labels: { "kubernetes.io/metadata.name": ns } } }, ctx);
     await ensure(serviceAccounts, ns, { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default", namespace: ns } }, ctx);
+    // What the root-ca-cert-publisher controller keeps in every namespace: pods read the CA from it.
+    if (options.caPem !== undefined) {
+      await ensureCurrent(stores.store("", "v1", "configmaps"), ns, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "kube-root-ca.crt", namespace: ns }, data: { "ca.crt": options.caPem } }, ctx);
+    }
   }
   await ensure(
     stores.store("", "v1", "services"),

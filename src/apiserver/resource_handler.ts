@@ -17,6 +17,7 @@ import type { RequestInfo } from "./request/request_info.js";
 import { deepCopy, type KubeObject } from "./registry/codec.js";
 import type { DeleteOptions, ResourceStore, WatchEventType, WriteContext } from "./registry/store.js";
 import { fromLabelSelectorObject, matchesLabels } from "./selectors/label_selector.js";
+import { TOKEN_EXPIRATION_DEFAULT_S, TOKEN_EXPIRATION_MIN_S, SERVICE_ACCOUNT_ISSUER, type ServiceAccountTokens } from "./serviceaccount/token_issuer.js";
 
 /** Bytes a watch response may have queued for a slow client before the server ends it (the client relists). */
 export const WATCH_BUFFER_BYTES_MAX = 32 * 1024 * 1024;
@@ -48,6 +49,8 @@ export interface HandlerContext {
   readonly now: () => Date;
   readonly bookmarkIntervalMs: number;
   readonly onWatchStart: () => () => void;
+  /** Issues ServiceAccount tokens (serviceaccounts/token); absent when the server has no signing key. */
+  readonly tokens?: ServiceAccountTokens;
 }
 
 function rfc3339(d: Date): string {
@@ -214,6 +217,8 @@ export async function handleResource(h: HandlerContext): Promise<void> {
       return handleBinding(h);
     case "eviction":
       return handleEviction(h);
+    case "token":
+      return handleTokenRequest(h);
     default:
       throw new ApiError("NotFound", 404, "the server could not find the requested resource", {});
   }
@@ -771,4 +776,52 @@ export function storeLookup(stores: ReadonlyMap<string, ResourceStore>): (group:
     const info = [...stores.values()].find((s) => s.info.group === group && s.info.resource === resource);
     return info ?? (findResource(group, "v1", resource) === undefined ? undefined : stores.get(`${group}/v1/${resource}`));
   };
+}
+
+/**
+ * serviceaccounts/token (TokenRequest): a signed, expiring token for the ServiceAccount, optionally bound
+ * to a pod (then deleting the pod revokes it), as `kubectl create token` and the kubelet ask for.
+ */
+async function handleTokenRequest(h: HandlerContext): Promise<void> {
+  const { info, store } = h;
+  if (info.verb !== "create") throw new ApiError("MethodNotAllowed", 405, "the server does not allow this method on the requested resource", {});
+  if (h.tokens === undefined) throw new ApiError("ServiceUnavailable", 503, "the API server has no service account signing key configured");
+  const kind = { group: "authentication.k8s.io", version: "v1", kind: "TokenRequest" };
+  const request = checkKind(h, await readObjectBody(h, kind), kind);
+  const sa = await store.get(info.namespace, info.name);
+  const spec = request.spec ?? {};
+  const expirationSeconds = spec.expirationSeconds ?? TOKEN_EXPIRATION_DEFAULT_S;
+  const invalid = (field: string, detail: string) =>
+    new ApiError("Invalid", 422, `TokenRequest.authentication.k8s.io "${info.name}" is invalid: ${field}: ${detail}`, {
+      name: info.name,
+      group: "authentication.k8s.io",
+      kind: "TokenRequest",
+      causes: [{ reason: "FieldValueInvalid", message: detail, field }],
+    });
+  if (!Number.isSafeInteger(expirationSeconds) || expirationSeconds < TOKEN_EXPIRATION_MIN_S) {
+    throw invalid("spec.expirationSeconds", `Invalid value: ${JSON.stringify(expirationSeconds)}: may not specify a duration less than 10 minutes`);
+  }
+  let boundObject: { kind: "Pod" | "Secret"; name: string; uid: string } | undefined;
+  const ref = spec.boundObjectRef;
+  if (ref !== undefined && ref !== null) {
+    if (ref.kind !== "Pod" && ref.kind !== "Secret") throw invalid("spec.boundObjectRef.kind", `Unsupported value: ${JSON.stringify(ref.kind)}: supported values: "Pod", "Secret"`);
+    const target = h.stores("", ref.kind === "Pod" ? "pods" : "secrets");
+    const obj = await target!.get(info.namespace, String(ref.name ?? ""));
+    if (ref.uid !== undefined && ref.uid !== "" && ref.uid !== obj.metadata.uid) {
+      throw new ApiError("Conflict", 409, `the UID in the bound object reference (${ref.uid}) does not match the UID in record. The object might have been deleted and then recreated`);
+    }
+    boundObject = { kind: ref.kind, name: obj.metadata.name, uid: obj.metadata.uid };
+  }
+  const audiences: string[] = Array.isArray(spec.audiences) && spec.audiences.length > 0 ? spec.audiences : [SERVICE_ACCOUNT_ISSUER];
+  const issued = await h.tokens.issue(
+    { namespace: info.namespace, name: info.name, uid: sa.metadata.uid, ...(boundObject === undefined ? {} : { boundObject }) },
+    { audiences, expirationSeconds },
+  );
+  writeObject(h.res, 201, {
+    kind: "TokenRequest",
+    apiVersion: "authentication.k8s.io/v1",
+    metadata: { name: info.name, namespace: info.namespace, creationTimestamp: null },
+    spec: { audiences, expirationSeconds, boundObjectRef: ref ?? null },
+    status: { token: issued.token, expirationTimestamp: issued.expirationTimestamp },
+  });
 }

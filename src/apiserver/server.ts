@@ -25,6 +25,7 @@ import { strategyFor } from "./registry/strategy.js";
 import { handleResource, storeLookup, writeObject } from "./resource_handler.js";
 import { kubeletEndpoint, kubeletPath, proxyLogs, tunnelUpgrade, type KubeletClientCredentials } from "./proxy/kubelet_proxy.js";
 import type { Duplex } from "node:stream";
+import type { ServiceAccountTokens } from "./serviceaccount/token_issuer.js";
 import type { Storage } from "./storage/contract.js";
 import { WatchCache } from "./watchcache/watch_cache.js";
 
@@ -58,6 +59,8 @@ export interface ApiServerOptions {
   readonly now?: () => Date;
   /** The server's client certificate towards kubelets (pod logs, exec, attach, port-forward). */
   readonly kubeletClient?: KubeletClientCredentials;
+  /** Issues and verifies ServiceAccount tokens (TokenRequest, bearer authentication). */
+  readonly serviceAccountTokens?: ServiceAccountTokens;
 }
 
 /** Pod subresources served by the pod's kubelet through this server. */
@@ -113,6 +116,23 @@ export class ApiServer {
   constructor(options: ApiServerOptions) {
     this.#o = options;
     this.#authn = options.authenticator ?? new Authenticator();
+    const tokens = options.serviceAccountTokens;
+    if (tokens !== undefined) {
+      const uidOf = async (resource: string, ns: string, name: string): Promise<string | null> => {
+        const store = this.store("", "v1", resource);
+        const cached = store.cache.get(store.key(ns, name));
+        if (cached !== undefined) return decodeItem(cached).metadata?.uid ?? null;
+        try {
+          return (await store.get(ns, name)).metadata?.uid ?? null;
+        } catch (err) {
+          if (err instanceof ApiError && err.code === 404) return null;
+          throw err;
+        }
+      };
+      this.#authn.addTokenAuthenticator((token) =>
+        tokens.authenticate(token, { serviceAccountUid: (ns, name) => uidOf("serviceaccounts", ns, name), podUid: (ns, name) => uidOf("pods", ns, name) }),
+      );
+    }
     const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
     const pipeline = this.#admissionPipeline(options.machinery.pipeline);
     for (const info of BUILTIN_RESOURCES) {
@@ -158,6 +178,12 @@ export class ApiServer {
         }
       },
       priorityClasses: async () => this.#cached("scheduling.k8s.io", "priorityclasses"),
+      serviceAccount: async (ns, name) => {
+        const sas = this.store("", "v1", "serviceaccounts");
+        const cached = sas.cache.get(sas.key(ns, name));
+        return cached === undefined ? null : decodeItem(cached);
+      },
+      randomSuffix: () => randomNameSuffix(),
     };
     return {
       mutate: async (info, obj, old, ctx) => {
@@ -263,7 +289,7 @@ export class ApiServer {
         await this.#servePublic(url, res);
         return;
       }
-      const user = this.#authn.authenticate(req);
+      const user = await this.#authn.authenticate(req);
       if (user === null) throw new ApiError("Unauthorized", 401, "Unauthorized", {});
       release = this.#admit(info);
       authorize(user, info);
@@ -300,7 +326,7 @@ export class ApiServer {
     };
     socket.on("error", () => socket.destroy());
     try {
-      const user = this.#authn.authenticate(req);
+      const user = await this.#authn.authenticate(req);
       if (user === null) throw new ApiError("Unauthorized", 401, "Unauthorized", {});
       // A connect request is authorized as `create` on the subresource, as upstream does for POST and GET alike.
       const connectInfo = { ...info, verb: "create" };
@@ -429,6 +455,7 @@ export class ApiServer {
       machinery: this.#o.machinery,
       now: this.#o.now ?? (() => new Date()),
       bookmarkIntervalMs: this.#o.bookmarkIntervalMs ?? BOOKMARK_INTERVAL_MS,
+      ...(this.#o.serviceAccountTokens === undefined ? {} : { tokens: this.#o.serviceAccountTokens }),
       onWatchStart: () => {
         const labels = { group: resource.group, version: resource.version, kind: resource.kind };
         this.#metrics.watchers.inc(labels);

@@ -17,6 +17,7 @@ import { bootstrapCluster } from "../apiserver/bootstrap.js";
 import { ensureClusterPki } from "../apiserver/pki/pki.js";
 import { renderKubeconfig } from "../apiserver/pki/kubeconfig.js";
 import { ApiServer } from "../apiserver/server.js";
+import { ServiceAccountTokens } from "../apiserver/serviceaccount/token_issuer.js";
 import { startCompactor } from "../apiserver/storage/compactor.js";
 import type { Storage } from "../apiserver/storage/contract.js";
 import { EmbeddedStorage } from "../apiserver/storage/embedded_storage.js";
@@ -118,9 +119,10 @@ async function runServer(flags: ServerFlags): Promise<void> {
     maxRequestsInflight: flags.maxRequestsInflight,
     maxMutatingRequestsInflight: flags.maxMutatingRequestsInflight,
     kubeletClient: pki.kubeletClient,
+    serviceAccountTokens: await ServiceAccountTokens.open(path.join(dataDir, "pki")),
   });
   const boundPort = await apiserver.start();
-  await bootstrapCluster(apiserver, { advertiseAddress, securePort: boundPort });
+  await bootstrapCluster(apiserver, { advertiseAddress, securePort: boundPort, caPem: pki.ca.certPem });
   apiserver.setReady();
   const compactor = compactionMs > 0 ? startCompactor(storage, env, compactionMs) : null;
 

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { bootstrapCluster } from "../../src/apiserver/bootstrap.js";
 import { ensureClusterPki } from "../../src/apiserver/pki/pki.js";
 import { renderKubeconfig } from "../../src/apiserver/pki/kubeconfig.js";
+import { ServiceAccountTokens } from "../../src/apiserver/serviceaccount/token_issuer.js";
 import { ApiServer } from "../../src/apiserver/server.js";
 import { EmbeddedStorage } from "../../src/apiserver/storage/embedded_storage.js";
 import { newMachinery, newOpenApiServer } from "../../src/apiserver/wiring.js";
@@ -46,9 +47,10 @@ export async function startInProcessApiServer(): Promise<InProcessApiServer> {
     bindAddress: "127.0.0.1",
     port: 0,
     kubeletClient: pki.kubeletClient,
+    serviceAccountTokens: await ServiceAccountTokens.open(join(dir, "pki")),
   });
   const port = await server.start();
-  await bootstrapCluster(server, { advertiseAddress: "127.0.0.1", securePort: port });
+  await bootstrapCluster(server, { advertiseAddress: "127.0.0.1", securePort: port, caPem: pki.ca.certPem });
   server.setReady();
   const url = `https://127.0.0.1:${port}`;
   const kubeconfig = join(dir, "admin.kubeconfig");

@@ -14,7 +14,16 @@ export interface AdmissionLookups {
   namespace(name: string): Promise<KubeObject | null>;
   /** Every PriorityClass. */
   priorityClasses(): Promise<KubeObject[]>;
+  /** A ServiceAccount, or null when it does not exist. */
+  serviceAccount?(namespace: string, name: string): Promise<KubeObject | null>;
+  /** Five random characters for generated names (upstream's generateName suffix alphabet). */
+  randomSuffix?(): string;
 }
+
+/** Where the ServiceAccount admission plugin mounts the API credentials, as upstream. */
+export const SERVICE_ACCOUNT_MOUNT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount";
+/** upstream's token lifetime for the projected volume: an hour and 7 seconds (the kubelet refreshes it). */
+const PROJECTED_TOKEN_EXPIRATION_S = 3607;
 
 /** Namespaces the cluster needs to work; deleting them is forbidden, as upstream. */
 const IMMORTAL_NAMESPACES = new Set(["default", "kube-system", "kube-public"]);
@@ -52,6 +61,7 @@ export async function mutatePodOnCreate(pod: KubeObject, lookups: AdmissionLooku
   // ServiceAccount: the deprecated serviceAccount field mirrors serviceAccountName.
   if (!spec.serviceAccountName) spec.serviceAccountName = spec.serviceAccount || "default";
   spec.serviceAccount = spec.serviceAccountName;
+  await mountServiceAccountToken(pod, lookups);
 
   // Priority.
   const classes = await lookups.priorityClasses();
@@ -79,4 +89,37 @@ export async function mutatePodOnCreate(pod: KubeObject, lookups: AdmissionLooku
     if (!has) tolerations.push({ key, operator: "Exists", effect: "NoExecute", tolerationSeconds: DEFAULT_TOLERATION_SECONDS });
   }
   spec.tolerations = tolerations;
+}
+
+/**
+ * The ServiceAccount plugin's `kube-api-access-<suffix>` projected volume (a bound token, the cluster CA
+ * from the `kube-root-ca.crt` ConfigMap, the namespace) mounted read-only in every container — unless the
+ * pod or its ServiceAccount turn automounting off, or a container already mounts that path.
+ */
+async function mountServiceAccountToken(pod: KubeObject, lookups: AdmissionLookups): Promise<void> {
+  const spec = pod.spec;
+  if (spec.automountServiceAccountToken === false) return;
+  const sa = lookups.serviceAccount === undefined ? null : await lookups.serviceAccount(String(pod.metadata?.namespace ?? ""), spec.serviceAccountName);
+  if (spec.automountServiceAccountToken !== true && sa?.automountServiceAccountToken === false) return;
+  const volumes: KubeObject[] = spec.volumes ?? [];
+  if (volumes.some((v) => typeof v.name === "string" && v.name.startsWith("kube-api-access-"))) return;
+  const name = `kube-api-access-${lookups.randomSuffix?.() ?? "00000"}`;
+  volumes.push({
+    name,
+    projected: {
+      defaultMode: 420,
+      sources: [
+        { serviceAccountToken: { expirationSeconds: PROJECTED_TOKEN_EXPIRATION_S, path: "token" } },
+        { configMap: { name: "kube-root-ca.crt", items: [{ key: "ca.crt", path: "ca.crt" }] } },
+        { downwardAPI: { items: [{ path: "namespace", fieldRef: { apiVersion: "v1", fieldPath: "metadata.namespace" } }] } },
+      ],
+    },
+  });
+  spec.volumes = volumes;
+  for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])] as KubeObject[]) {
+    const mounts: KubeObject[] = c.volumeMounts ?? [];
+    if (mounts.some((m) => m.mountPath === SERVICE_ACCOUNT_MOUNT_PATH)) continue;
+    mounts.push({ name, readOnly: true, mountPath: SERVICE_ACCOUNT_MOUNT_PATH });
+    c.volumeMounts = mounts;
+  }
 }

@@ -55,6 +55,7 @@ export function loadTokenFile(path: string): TokenTable {
 export class Authenticator {
   readonly #tokens: Map<string, UserInfo>;
   readonly #byConnection = new WeakMap<object, UserInfo | null>();
+  readonly #tokenAuthenticators: ((token: string) => Promise<UserInfo | null>)[] = [];
 
   constructor(tokens: TokenTable = new Map()) {
     this.#tokens = new Map(tokens);
@@ -65,13 +66,30 @@ export class Authenticator {
     this.#tokens.set(token, user);
   }
 
-  authenticate(req: IncomingMessage): UserInfo | null {
+  /** Adds a verifier of bearer tokens not in the static table (ServiceAccount JWTs). */
+  addTokenAuthenticator(verify: (token: string) => Promise<UserInfo | null>): void {
+    this.#tokenAuthenticators.push(verify);
+  }
+
+  /** The user a request authenticates as: client certificate, static token, then the token verifiers. */
+  async authenticate(req: IncomingMessage): Promise<UserInfo | null> {
     const auth = req.headers.authorization;
     if (auth !== undefined) {
       const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
-      if (m !== null) return this.#tokens.get(m[1]!) ?? null;
+      if (m === null) return null;
+      const token = m[1]!;
+      const known = this.#tokens.get(token);
+      if (known !== undefined) return known;
+      for (const verify of this.#tokenAuthenticators) {
+        const user = await verify(token);
+        if (user !== null) return user;
+      }
       return null;
     }
+    return this.#certificateUser(req);
+  }
+
+  #certificateUser(req: IncomingMessage): UserInfo | null {
     const socket = req.socket as TLSSocket;
     // A connection's certificate never changes: read it once (getPeerCertificate parses it every call).
     if (this.#byConnection.has(socket)) return this.#byConnection.get(socket)!;
