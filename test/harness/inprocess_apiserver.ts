@@ -24,6 +24,8 @@ export interface InProcessApiServer {
   readonly port: number;
   /** PEM: the cluster CA, and the admin's (system:masters) client certificate and key. */
   readonly ca: string;
+  /** The CA's key (PEM), for tests that issue certificates of their own (a kubelet's serving certificate). */
+  readonly caKey: string;
   readonly clientCert: string;
   readonly clientKey: string;
   /** An admin kubeconfig file for this server (for kubectl or a kubeconfig-loading client). */
@@ -59,6 +61,7 @@ export async function startInProcessApiServer(): Promise<InProcessApiServer> {
     url,
     port,
     ca: pki.ca.certPem,
+    caKey: pki.ca.keyPem,
     clientCert: pki.admin.certPem,
     clientKey: pki.admin.keyPem,
     kubeconfig,

@@ -192,3 +192,10 @@ export async function issueClientCertificate(ca: KeyPairPem, commonName: string,
   const issued = await issue(signer, { commonName, organizations, usage: "client" });
   return { certPem: issued.cert.toString("pem") + "\n", keyPem: (await keyToPem(issued.keys.privateKey)) + "\n" };
 }
+
+/** Issues a serving certificate from the cluster CA (a kubelet's, for its HTTPS port). */
+export async function issueServingCertificate(ca: KeyPairPem, commonName: string, sans: readonly string[]): Promise<KeyPairPem> {
+  const signer = { cert: new x509.X509Certificate(ca.certPem), privateKey: await importPrivateKey(ca.keyPem) };
+  const issued = await issue(signer, { commonName, usage: "server", sans });
+  return { certPem: issued.cert.toString("pem") + "\n", keyPem: (await keyToPem(issued.keys.privateKey)) + "\n" };
+}
