@@ -16,7 +16,7 @@ import { decodeContinue, encodeContinue, expiredContinue } from "./continue_toke
 import type { Strategy } from "./strategy.js";
 
 /** Retries of a read-modify-write (patch, delete) that lost a race to another writer. */
-const GUARANTEED_UPDATE_ATTEMPTS_MAX = 16;
+const GUARANTEED_UPDATE_ATTEMPTS_MAX = 64;
 /** How long a list or watch at a future resourceVersion waits for the cache before a 504 (upstream: 3 s). */
 const WAIT_FOR_REVISION_MS = 3_000;
 /** Storage pages fetched per list call when a selector filters most items out. */
@@ -448,7 +448,9 @@ export class ResourceStore {
       if (jsonEqual(withoutRevision(next), withoutRevision(current))) return current;
       // The last finalizer removed from an object that is being deleted: the update is the deletion.
       const finalizers: unknown[] = next.metadata.finalizers ?? [];
-      if (next.metadata.deletionTimestamp !== undefined && finalizers.length === 0 && Number(next.metadata.deletionGracePeriodSeconds ?? 0) === 0) {
+      // A namespace also waits for its spec finalizers (the namespace controller's `kubernetes`).
+      const specFinalizers: unknown[] = this.info.resource === "namespaces" ? (next.spec?.finalizers ?? []) : [];
+      if (next.metadata.deletionTimestamp !== undefined && finalizers.length === 0 && specFinalizers.length === 0 && Number(next.metadata.deletionGracePeriodSeconds ?? 0) === 0) {
         try {
           await this.#d.storage.delete(key, revision);
           return next;

@@ -34,6 +34,9 @@ const GENERATION_RESOURCES = new Set([
   "priorityclasses",
 ]);
 
+/** Kinds whose status updates may not change labels (upstream's apps status strategies reset them). */
+const STATUS_KEEPS_LABELS = new Set(["deployments", "replicasets", "statefulsets", "daemonsets"]);
+
 const RETURN_DELETED_OBJECT = new Set(["pods", "services", "namespaces", "nodes", "persistentvolumes", "persistentvolumeclaims"]);
 
 /** The part of an object its generation tracks: everything but metadata and status. */
@@ -117,12 +120,11 @@ export function strategyFor(info: ResourceInfo): Strategy {
       const next = deepCopy(old);
       next.status = obj.status;
       next.metadata.resourceVersion = obj.metadata?.resourceVersion;
-      // Upstream lets a status writer change labels and annotations of a few kinds (nodes report
-      // their labels through status updates); for the rest, metadata comes from the stored object.
-      if (resource === "nodes" || resource === "pods") {
-        if (obj.metadata?.labels !== undefined) next.metadata.labels = obj.metadata.labels;
-        if (obj.metadata?.annotations !== undefined) next.metadata.annotations = obj.metadata.annotations;
-      }
+      // Upstream's status strategies reset the spec (and, for the apps kinds, the labels) but keep the
+      // writer's other metadata: annotations such as deployment.kubernetes.io/revision travel with status.
+      if (obj.metadata?.annotations !== undefined) next.metadata.annotations = obj.metadata.annotations;
+      else delete next.metadata.annotations;
+      if (!STATUS_KEEPS_LABELS.has(resource) && obj.metadata?.labels !== undefined) next.metadata.labels = obj.metadata.labels;
       return next;
     },
     gracePeriodSeconds(obj, requested) {
