@@ -23,9 +23,25 @@ import type { Storage } from "../apiserver/storage/contract.js";
 import { EmbeddedStorage } from "../apiserver/storage/embedded_storage.js";
 import { EtcdV3Storage } from "../apiserver/storage/etcd_v3_storage.js";
 import { newMachinery, newOpenApiServer } from "../apiserver/wiring.js";
+import { randomUUID } from "node:crypto";
+import type { Node } from "kubernetes-types/core/v1.js";
+import { issueServingCertificate } from "../apiserver/pki/pki.js";
+import { SERVICE_CLUSTER_IP_RANGE_DEFAULT } from "../apiserver/admission/service_allocator.js";
+import { InformerFactory } from "../client/informer_factory.js";
+import { loadKubeconfig } from "../client/kubeconfig.js";
+import { RestClient } from "../client/rest_client.js";
+import { ControllerManager } from "../controllers/manager.js";
+import { NodeAgent } from "../kubelet/node_agent.js";
+import { KubeScheduler } from "../scheduler/kube_scheduler.js";
 
 interface ServerFlags {
   dataDir: string;
+  nodeName?: string;
+  kubeletPort: number;
+  disableScheduler?: boolean;
+  disableControllerManager?: boolean;
+  disableAgent?: boolean;
+  clusterCidr: string;
   bindAddress: string;
   securePort: number;
   advertiseAddress?: string;
@@ -54,6 +70,22 @@ function durationMs(v: string): number {
   return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as "ms" | "s" | "m" | "h"];
 }
 
+/** Waits (bounded) for the node's Ready condition to be True, as the last gate of start-up. */
+async function waitForNodeReady(client: RestClient, name: string, timeoutMs: number): Promise<boolean> {
+  const nodes = client.resource<Node>("", "v1", "nodes");
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const node = await nodes.get(name);
+      if (node.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True")) return true;
+    } catch {
+      // Not registered yet.
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return false;
+}
+
 /** The first non-internal IPv4 address of the host (what the `kubernetes` Endpoints advertise). */
 function defaultAdvertiseAddress(): string {
   for (const addrs of Object.values(os.networkInterfaces())) {
@@ -76,6 +108,12 @@ export function addServerCommand(program: Command): void {
     .option("--max-requests-inflight <n>", "the most non-mutating requests in flight at once (0: no limit)", nonNegative, 400)
     .option("--max-mutating-requests-inflight <n>", "the most mutating requests in flight at once (0: no limit)", nonNegative, 200)
     .option("--etcd-compaction-interval <duration>", "how often to compact the datastore's history (0s: never)", "5m")
+    .option("--node-name <name>", "this node's name (default: the host name)")
+    .option("--kubelet-port <port>", "the kubelet's HTTPS port (0: any free port)", port, 10250)
+    .option("--cluster-cidr <cidr>", "the pods' address range; each node gets a /24 of it", "10.244.0.0/16")
+    .option("--disable-scheduler", "do not run the scheduler")
+    .option("--disable-controller-manager", "do not run the controller manager")
+    .option("--disable-agent", "do not run a kubelet on this machine (an API-only server)")
     .addOption(new Option("--log-level <level>", "log level").choices(["debug", "info", "warn", "error"]).default("info"))
     .action(async (flags: ServerFlags) => {
       await runServer(flags);
@@ -139,12 +177,59 @@ async function runServer(flags: ServerFlags): Promise<void> {
     }),
     { mode: 0o600 },
   );
-  env.log.info("cluster is ready", { kubeconfig: kubeconfigPath, port: boundPort });
   process.stdout.write(`tk8s: the API server is ready on https://${host}:${boundPort}\n`);
+
+  // The other components talk to the API server over HTTPS like any client, through one shared set of informers.
+  const client = new RestClient(loadKubeconfig(kubeconfigPath, { component: "tk8s-server" }));
+  const informers = new InformerFactory(env, client);
+  let controllers: ControllerManager | null = null;
+  let scheduler: KubeScheduler | null = null;
+  let agent: NodeAgent | null = null;
+  if (flags.disableControllerManager !== true) {
+    controllers = new ControllerManager(env, client, {
+      rootCaPem: pki.ca.certPem,
+      identity: `${os.hostname()}_${randomUUID()}`,
+      nodeIpam: { clusterCidr: flags.clusterCidr, serviceCidr: SERVICE_CLUSTER_IP_RANGE_DEFAULT },
+    });
+    controllers.start();
+    process.stdout.write("tk8s: controller-manager started\n");
+  }
+  if (flags.disableScheduler !== true) {
+    scheduler = new KubeScheduler({ env, client, informers });
+    scheduler.init();
+    informers.start();
+    if (!(await informers.waitForCacheSync({ timeoutMs: 30_000 }))) throw new Error("Cannot start the scheduler: its caches did not sync in 30 s");
+    void scheduler.run();
+    process.stdout.write("tk8s: scheduler started\n");
+  }
+  if (flags.disableAgent !== true) {
+    const nodeName = (flags.nodeName ?? os.hostname()).toLowerCase();
+    const serving = await issueServingCertificate(pki.ca, nodeName, [nodeName, advertiseAddress, "127.0.0.1", "localhost"]);
+    agent = new NodeAgent({
+      env,
+      client,
+      informers,
+      nodeName,
+      nodeIP: advertiseAddress,
+      rootDir: path.join(dataDir, "kubelet"),
+      tls: { certPem: serving.certPem, keyPem: serving.keyPem, caPem: pki.ca.certPem },
+      kubeletPort: flags.kubeletPort,
+    });
+    await agent.start();
+    process.stdout.write(`tk8s: kubelet started; node ${nodeName} registered\n`);
+    if (await waitForNodeReady(client, nodeName, 30_000)) process.stdout.write(`tk8s: node ${nodeName} is Ready\n`);
+  }
+  env.log.info("cluster is ready", { kubeconfig: kubeconfigPath, port: boundPort });
   process.stdout.write(`tk8s: admin kubeconfig written to ${kubeconfigPath}\n`);
-  process.stdout.write(`tk8s: try: kubectl --kubeconfig ${kubeconfigPath} get namespaces\n`);
+  process.stdout.write(`tk8s: try: kubectl --kubeconfig ${kubeconfigPath} get nodes\n`);
 
   await untilShutdownSignal(env.log);
+  process.stdout.write("tk8s: shutting down\n");
+  await agent?.stop();
+  scheduler?.stop();
+  await controllers?.stop();
+  await informers.shutdown();
+  client.close();
   compactor?.stop();
   await apiserver.close();
   await etcdClients?.close();

@@ -26,6 +26,11 @@ export interface ApiServerProcess {
 }
 
 export interface StartApiServerOptions {
+  /**
+   * Run the whole single-node cluster (scheduler, controller manager, kubelet). By default only the API
+   * server runs (`--disable-*`), so API tests see exactly the objects they create.
+   */
+  readonly cluster?: boolean;
   readonly datastoreEndpoint?: string;
   readonly extraArgs?: readonly string[];
   readonly env?: Record<string, string>;
@@ -46,6 +51,9 @@ export async function startApiServer(options: StartApiServerOptions = {}): Promi
     "127.0.0.1",
     "--log-level",
     "warn",
+    "--kubelet-port",
+    "0",
+    ...(options.cluster === true ? [] : ["--disable-scheduler", "--disable-controller-manager", "--disable-agent"]),
     ...(options.datastoreEndpoint === undefined ? [] : ["--datastore-endpoint", options.datastoreEndpoint]),
     ...(options.extraArgs ?? []),
   ];
@@ -57,8 +65,9 @@ export async function startApiServer(options: StartApiServerOptions = {}): Promi
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`tk8s server did not become ready in ${READY_TIMEOUT_MS} ms:\n${out}`)), READY_TIMEOUT_MS);
     const check = () => {
+      // The kubeconfig line comes last, once every component of the server is up.
       const m = /ready on https:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-      if (m !== null) {
+      if (m !== null && out.includes("admin kubeconfig written to")) {
         clearTimeout(timer);
         resolve(Number(m[1]));
       }

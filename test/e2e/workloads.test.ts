@@ -1,0 +1,77 @@
+/**
+ * The single-node cluster running workloads, driven by real kubectl against `tk8s server`: the
+ * scheduler, the controllers and the kubelet with the built-in process runtime all take part.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { kubectl, kubectlAvailable, kubectlOk, startApiServer, type ApiServerProcess } from "../harness/apiserver_process.js";
+import { eventually } from "./background_kubectl.js";
+
+describe("workloads on a single-node tk8s server", { timeout: 240_000 }, () => {
+  let server: ApiServerProcess;
+  before(async () => {
+    if (!kubectlAvailable()) throw new Error("kubectl is missing");
+    server = await startApiServer({ cluster: true });
+  }, { timeout: 90_000 });
+  after(async () => {
+    if (server !== undefined) kubectl(server, ["delete", "deploy,job", "--all", "--wait=true", "--timeout=30s"]);
+    await server?.stop();
+  }, { timeout: 60_000 });
+
+  const ok = (args: string[], input?: string) => kubectlOk(server, args, input === undefined ? {} : { input });
+  const jsonpath = (args: string[], path: string) => ok([...args, "-o", `jsonpath=${path}`]);
+
+  test("the node registers and is Ready", async () => {
+    await eventually(() => jsonpath(["get", "nodes"], "{.items[0].status.conditions[?(@.type==\"Ready\")].status}") === "True", 30_000, "a Ready node");
+    assert.match(jsonpath(["get", "nodes"], "{.items[0].status.nodeInfo.containerRuntimeVersion}"), /^tk8s-process:\/\//);
+  });
+
+  test("a Deployment with 3 replicas becomes Available, scales, rolls out a new image and rolls back", async () => {
+    ok(["create", "deployment", "web", "--image=busybox:1.36", "--replicas=3", "--", "sh", "-c", "echo started; sleep 3600"]);
+    ok(["rollout", "status", "deployment/web", "--timeout=60s"]);
+    assert.equal(jsonpath(["get", "deploy", "web"], "{.status.availableReplicas}"), "3");
+    assert.equal(jsonpath(["get", "deploy", "web"], "{.status.conditions[?(@.type==\"Available\")].status}"), "True");
+    ok(["scale", "deploy", "web", "--replicas=2"]);
+    await eventually(() => jsonpath(["get", "pods", "-l", "app=web", "--field-selector=status.phase=Running"], "{.items[*].metadata.name}").split(" ").filter((x) => x !== "").length === 2, 60_000, "2 running pods");
+    ok(["set", "image", "deploy/web", "busybox=busybox:1.37"]);
+    ok(["rollout", "status", "deployment/web", "--timeout=90s"]);
+    assert.equal(jsonpath(["get", "deploy", "web"], "{.spec.template.spec.containers[0].image}"), "busybox:1.37");
+    ok(["rollout", "undo", "deployment/web"]);
+    ok(["rollout", "status", "deployment/web", "--timeout=90s"]);
+    assert.equal(jsonpath(["get", "deploy", "web"], "{.spec.template.spec.containers[0].image}"), "busybox:1.36");
+    assert.match(ok(["rollout", "history", "deployment/web"]), /REVISION\s+CHANGE-CAUSE\n2\s+<none>\n3\s+<none>/);
+  });
+
+  test("kubectl logs and exec reach the pod's process through the API server and the kubelet", async () => {
+    const pod = jsonpath(["get", "pods", "-l", "app=web", "--field-selector=status.phase=Running"], "{.items[0].metadata.name}");
+    await eventually(() => kubectl(server, ["logs", pod]).stdout === "started\n", 20_000, "the pod's log");
+    const r = kubectl(server, ["exec", pod, "--", "sh", "-c", "cat /var/run/secrets/kubernetes.io/serviceaccount/namespace; exit 4"]);
+    assert.equal(r.stdout, "default");
+    assert.equal(r.code, 4);
+    assert.match(r.stderr, /command terminated with exit code 4/);
+  });
+
+  test("a Job runs to completion and its logs read back", () => {
+    ok(["create", "job", "hello", "--image=busybox:1.36", "--", "sh", "-c", "echo hello from the job"]);
+    ok(["wait", "--for=condition=Complete", "job/hello", "--timeout=60s"]);
+    assert.equal(jsonpath(["get", "job", "hello"], "{.status.succeeded}"), "1");
+    assert.equal(ok(["logs", "job/hello"]), "hello from the job\n");
+  });
+
+  test("a container without a command cannot run on the process runtime, and says why", async () => {
+    ok(["run", "nocmd", "--image=nginx:1.27"]);
+    await eventually(() => jsonpath(["get", "pod", "nocmd"], "{.status.containerStatuses[0].state.waiting.reason}") === "CreateContainerError", 30_000, "CreateContainerError");
+    assert.match(jsonpath(["get", "pod", "nocmd"], "{.status.containerStatuses[0].state.waiting.message}"), /cannot run image "nginx:1.27" without an explicit command/);
+    ok(["delete", "pod", "nocmd", "--wait=true", "--timeout=30s"]);
+  });
+
+  test("deleting a namespace stops and removes its pods, then the namespace", () => {
+    ok(["create", "namespace", "doomed"]);
+    ok(["-n", "doomed", "run", "sleeper", "--image=busybox:1.36", "--", "sleep", "3600"]);
+    ok(["-n", "doomed", "wait", "--for=condition=Ready", "pod/sleeper", "--timeout=60s"]);
+    ok(["delete", "namespace", "doomed", "--timeout=90s"]);
+    const r = kubectl(server, ["get", "namespace", "doomed"]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /namespaces "doomed" not found/);
+  });
+});
