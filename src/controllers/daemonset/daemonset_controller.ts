@@ -8,6 +8,7 @@
 import type { Node, Pod } from "kubernetes-types/core/v1.js";
 import type { ControllerRevision, DaemonSet } from "kubernetes-types/apps/v1.js";
 import { ApiError } from "../../api/status.js";
+import { updateStatusRetryingOnce } from "../util/status_update.js";
 import { Lister } from "../../client/lister.js";
 import { selectorFromLabelSelector } from "../../client/label_selector.js";
 import type { ResourceClient } from "../../client/rest_client.js";
@@ -138,20 +139,9 @@ export class DaemonSetController extends QueueController {
     if (actErr !== undefined) throw actErr;
   }
 
-  /**
-   * Writes status computed from the pods; on a conflict (the cache lagged a write of our own) it reads
-   * the DaemonSet once from the API and writes the same numbers, as upstream's status update retry.
-   */
+  /** Writes status computed from the pods (retried once on a conflict: see updateStatusRetryingOnce). */
   async #writeStatus(ds: DaemonSet, status: NonNullable<DaemonSet["status"]>): Promise<void> {
-    const client = this.#setClient.namespace(ds.metadata!.namespace!);
-    try {
-      await client.updateStatus({ ...ds, status });
-    } catch (err) {
-      if (!(err instanceof ApiError && err.reason === "Conflict")) throw err;
-      const fresh = await client.get(ds.metadata!.name!);
-      if (fresh.metadata?.uid !== ds.metadata?.uid) return;
-      await client.updateStatus({ ...fresh, status: { ...(fresh.status ?? {}), ...status } });
-    }
+    await updateStatusRetryingOnce(this.#setClient.namespace(ds.metadata!.namespace!), ds, status);
   }
 
   async #podsOf(ds: DaemonSet): Promise<Pod[]> {

@@ -9,6 +9,7 @@
 import type { PersistentVolumeClaim, Pod } from "kubernetes-types/core/v1.js";
 import type { ControllerRevision, StatefulSet } from "kubernetes-types/apps/v1.js";
 import { ApiError } from "../../api/status.js";
+import { updateStatusRetryingOnce } from "../util/status_update.js";
 import { Lister } from "../../client/lister.js";
 import { selectorFromLabelSelector } from "../../client/label_selector.js";
 import type { ResourceClient } from "../../client/rest_client.js";
@@ -111,20 +112,9 @@ export class StatefulSetController extends QueueController {
     if (stepErr !== undefined) throw stepErr;
   }
 
-  /**
-   * Writes status computed from the pods; on a conflict (the cache lagged a write of our own) it reads
-   * the StatefulSet once from the API and writes the same numbers, as upstream's status update retry.
-   */
+  /** Writes status computed from the pods (retried once on a conflict: see updateStatusRetryingOnce). */
   async #writeStatus(set: StatefulSet, status: NonNullable<StatefulSet["status"]>): Promise<void> {
-    const client = this.#setClient.namespace(set.metadata!.namespace!);
-    try {
-      await client.updateStatus({ ...set, status });
-    } catch (err) {
-      if (!(err instanceof ApiError && err.reason === "Conflict")) throw err;
-      const fresh = await client.get(set.metadata!.name!);
-      if (fresh.metadata?.uid !== set.metadata?.uid) return;
-      await client.updateStatus({ ...fresh, status: { ...(fresh.status ?? {}), ...status } });
-    }
+    await updateStatusRetryingOnce(this.#setClient.namespace(set.metadata!.namespace!), set, status);
   }
 
   async #podsOf(set: StatefulSet): Promise<Pod[]> {
