@@ -30,7 +30,8 @@ test("JobController: a Job whose pods succeed completes with SuccessCriteriaMet 
   try {
     const jobs = t.client.resource<Job>("batch", "v1", "jobs").namespace("default");
     const pods = t.client.resource<Pod>("", "v1", "pods").namespace("default");
-    const created = await jobs.create(newJob("pi", { ttlSecondsAfterFinished: 1 }));
+    // Long enough to observe the finished Job before the TTL removes it, even on a loaded machine.
+    const created = await jobs.create(newJob("pi", { ttlSecondsAfterFinished: 5 }));
     const uid = created.metadata!.uid!;
     const jobPods = await eventually("two pods", async () => {
       const l = (await pods.list({ labelSelector: `batch.kubernetes.io/controller-uid=${uid}` })).items;
@@ -67,7 +68,7 @@ test("JobController: a Job whose pods succeed completes with SuccessCriteriaMet 
       const l = (await events.list()).items.filter((e) => e.involvedObject.name === "pi");
       return l.some((e) => e.reason === "Completed" && e.message === "Job completed") && l.filter((e) => e.reason === "SuccessfulCreate").length === 2 ? true : undefined;
     });
-    // ttlSecondsAfterFinished: 1 — the Job goes away.
+    // ttlSecondsAfterFinished: 5 — the Job goes away.
     await eventually("deleted by TTL", async () => {
       try {
         await jobs.get("pi");
