@@ -14,7 +14,7 @@ describe("workloads on a single-node tk8s server", { timeout: 240_000 }, () => {
     server = await startApiServer({ cluster: true });
   }, { timeout: 90_000 });
   after(async () => {
-    if (server !== undefined) kubectl(server, ["delete", "deploy,job", "--all", "--wait=true", "--timeout=30s"]);
+    if (server !== undefined) kubectl(server, ["delete", "deploy,job,sts,ds", "--all", "--wait=true", "--timeout=30s"]);
     await server?.stop();
   }, { timeout: 60_000 });
 
@@ -63,6 +63,43 @@ describe("workloads on a single-node tk8s server", { timeout: 240_000 }, () => {
     await eventually(() => jsonpath(["get", "pod", "nocmd"], "{.status.containerStatuses[0].state.waiting.reason}") === "CreateContainerError", 30_000, "CreateContainerError");
     assert.match(jsonpath(["get", "pod", "nocmd"], "{.status.containerStatuses[0].state.waiting.message}"), /cannot run image "nginx:1.27" without an explicit command/);
     ok(["delete", "pod", "nocmd", "--wait=true", "--timeout=30s"]);
+  });
+
+  test("a StatefulSet starts its pods in order with stable names; a DaemonSet runs one pod on the node", async () => {
+    ok(["apply", "-f", "-"], `apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  serviceName: db
+  replicas: 2
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      containers: [{name: c, image: "busybox:1.36", command: [sleep, "3600"]}]
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      containers: [{name: c, image: "busybox:1.36", command: [sleep, "3600"]}]
+`);
+    ok(["rollout", "status", "statefulset/db", "--timeout=90s"]);
+    assert.equal(jsonpath(["get", "pods", "-l", "app=db"], "{.items[*].metadata.name}"), "db-0 db-1");
+    assert.equal(jsonpath(["get", "pod", "db-1"], "{.spec.hostname}"), "db-1");
+    ok(["rollout", "status", "daemonset/agent", "--timeout=60s"]);
+    assert.equal(jsonpath(["get", "ds", "agent"], "{.status.numberReady}"), "1");
+  });
+
+  test("foreground deletion of a Deployment waits until its ReplicaSets and pods are gone", () => {
+    ok(["create", "deployment", "fg", "--image=busybox:1.36", "--replicas=2", "--", "sleep", "3600"]);
+    ok(["rollout", "status", "deployment/fg", "--timeout=60s"]);
+    ok(["delete", "deployment", "fg", "--cascade=foreground", "--timeout=90s"]);
+    assert.equal(jsonpath(["get", "rs,pods", "-l", "app=fg"], "{.items[*].metadata.name}"), "");
   });
 
   test("deleting a namespace stops and removes its pods, then the namespace", () => {
