@@ -20,6 +20,7 @@ import { coreToEventsV1, eventsV1ToCore } from "./registry/event_conversion.js";
 import { ResourceStore, type WritePipeline } from "./registry/store.js";
 import { admitNamespaceLifecycle, mutatePodOnCreate, type AdmissionLookups } from "./admission/admission.js";
 import { ServiceAllocator } from "./admission/service_allocator.js";
+import { podQuotaDelta, quotaAdmission } from "../api/quota/quota_admission.js";
 import { decodeItem, type KubeObject } from "./registry/codec.js";
 import { strategyFor } from "./registry/strategy.js";
 import { handleResource, storeLookup, writeObject } from "./resource_handler.js";
@@ -200,9 +201,29 @@ export class ApiServer {
           if (ctx.dryRun) this.#services.release(obj);
         }
       },
-      validate: (info, obj, old, ctx, sub) => base.validate(info, obj, old, ctx, sub),
+      validate: async (info, obj, old, ctx, sub) => {
+        await base.validate(info, obj, old, ctx, sub);
+        if (old === null && info.group === "" && info.resource === "pods") this.#admitPodQuota(obj);
+      },
       trackManagedFields: (info, obj, old, ctx, sub) => base.trackManagedFields(info, obj, old, ctx, sub),
     };
+  }
+
+  /**
+   * ResourceQuota admission for a pod being created: every quota of its namespace must have room for
+   * what the pod is charged, or the create is refused with upstream's `exceeded quota` 403. Usage is
+   * the quota's status (kept by the resource quota controller); this server does not charge it itself,
+   * so creates racing within one controller resync can overshoot a quota by their sum.
+   */
+  #admitPodQuota(pod: KubeObject): void {
+    const ns = String(pod.metadata?.namespace ?? "");
+    const quotas = this.#cached("", "resourcequotas").filter((q) => q.metadata?.namespace === ns);
+    for (const quota of quotas) {
+      const verdict = quotaAdmission(quota as never, podQuotaDelta(quota as never, pod as never));
+      if (!verdict.allowed) {
+        throw new ApiError("Forbidden", 403, `pods "${String(pod.metadata?.name ?? "")}" is forbidden: ${verdict.message}`, { name: pod.metadata?.name, kind: "pods" });
+      }
+    }
   }
 
   /** The store for a resource (for bootstrapping and the in-process components). */

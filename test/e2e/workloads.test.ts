@@ -102,6 +102,19 @@ spec:
     assert.equal(jsonpath(["get", "rs,pods", "-l", "app=fg"], "{.items[*].metadata.name}"), "");
   });
 
+  test("a ResourceQuota's usage follows the pods, and a pod beyond it is refused with upstream's message", async () => {
+    ok(["create", "namespace", "limited"]);
+    ok(["-n", "limited", "create", "quota", "q", "--hard=pods=2"]);
+    await eventually(() => jsonpath(["-n", "limited", "get", "quota", "q"], "{.status.used.pods}") === "0", 30_000, "the quota's status");
+    ok(["-n", "limited", "run", "p1", "--image=busybox:1.36", "--", "sleep", "3600"]);
+    ok(["-n", "limited", "run", "p2", "--image=busybox:1.36", "--", "sleep", "3600"]);
+    await eventually(() => jsonpath(["-n", "limited", "get", "quota", "q"], "{.status.used.pods}") === "2", 30_000, "2 pods used");
+    const r = kubectl(server, ["-n", "limited", "run", "p3", "--image=busybox:1.36", "--", "sleep", "3600"]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /pods "p3" is forbidden: exceeded quota: q, requested: pods=1, used: pods=2, limited: pods=2/);
+    ok(["delete", "namespace", "limited", "--timeout=90s"]);
+  });
+
   test("deleting a namespace stops and removes its pods, then the namespace", () => {
     ok(["create", "namespace", "doomed"]);
     ok(["-n", "doomed", "run", "sleeper", "--image=busybox:1.36", "--", "sleep", "3600"]);

@@ -17,7 +17,7 @@ import type { KubeObject, ResourceClient } from "../../client/rest_client.js";
 import type { SharedIndexInformer } from "../../client/shared_informer.js";
 import { objectOfDelete, splitMetaNamespaceKey } from "../../client/store.js";
 import { QueueController, type ControllerContext } from "../controller.js";
-import { calculateUsage, countedResource, desiredQuotaStatus } from "./quota_usage.js";
+import { calculateUsage, countedResource, desiredQuotaStatus } from "../../api/quota/quota_usage.js";
 
 /** Upstream --resource-quota-sync-period. */
 export const RESOURCE_QUOTA_SYNC_PERIOD_MS = 5 * 60_000;

@@ -5,7 +5,7 @@
  * `pods "web" is forbidden: exceeded quota: q, requested: pods=1, used: pods=10, limited: pods=10`.
  */
 import type { Pod, ResourceQuota } from "kubernetes-types/core/v1.js";
-import { addQuantities, compareQuantities, parseQuantity, quantityString } from "../../api/validation/quantity.js";
+import { addQuantities, compareQuantities, parseQuantity, quantityString } from "../validation/quantity.js";
 import { calculateUsage, type ResourceList } from "./quota_usage.js";
 
 const NOT_POD_NAMES = ["services.loadbalancers", "services.nodeports", "requests.storage"];

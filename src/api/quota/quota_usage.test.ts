@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Pod, ResourceQuota, Service } from "kubernetes-types/core/v1.js";
 import { calculateUsage, countedResource, desiredQuotaStatus, podIsCharged, podResources, resourceListsEqual, type NamespaceObjects } from "./quota_usage.js";
-import { quantityString } from "../../api/validation/quantity.js";
+import { quantityString } from "../validation/quantity.js";
 
 function pod(name: string, cpu: string | undefined, memLimit: string | undefined, extra: Partial<Pod> = {}): Pod {
   return {
