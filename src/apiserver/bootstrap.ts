@@ -17,6 +17,14 @@ export interface BootstrapStores {
 }
 
 async function ensure(store: ResourceStore, namespace: string, obj: KubeObject, ctx: WriteContext): Promise<void> {
+  // Look first: on a restart everything exists, and a create can fail for other reasons than the
+  // name (the kubernetes Service's address is taken — by itself).
+  try {
+    await store.get(namespace, String(obj.metadata.name));
+    return;
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.code !== 404) throw err;
+  }
   try {
     await store.create(namespace, obj, ctx);
   } catch (err) {

@@ -31,6 +31,7 @@ import { InformerFactory } from "../client/informer_factory.js";
 import { loadKubeconfig } from "../client/kubeconfig.js";
 import { RestClient } from "../client/rest_client.js";
 import { ControllerManager } from "../controllers/manager.js";
+import { LeaderElector } from "../client/leader_election.js";
 import { NodeAgent } from "../kubelet/node_agent.js";
 import { KubeScheduler } from "../scheduler/kube_scheduler.js";
 
@@ -184,6 +185,7 @@ async function runServer(flags: ServerFlags): Promise<void> {
   const informers = new InformerFactory(env, client);
   let controllers: ControllerManager | null = null;
   let scheduler: KubeScheduler | null = null;
+  let schedulerElector: LeaderElector | null = null;
   let agent: NodeAgent | null = null;
   if (flags.disableControllerManager !== true) {
     controllers = new ControllerManager(env, client, {
@@ -199,7 +201,22 @@ async function runServer(flags: ServerFlags): Promise<void> {
     scheduler.init();
     informers.start();
     if (!(await informers.waitForCacheSync({ timeoutMs: 30_000 }))) throw new Error("Cannot start the scheduler: its caches did not sync in 30 s");
-    void scheduler.run();
+    // As kube-scheduler: schedule only while holding the kube-system/kube-scheduler Lease.
+    const leading = scheduler;
+    schedulerElector = new LeaderElector(env, client, {
+      namespace: "kube-system",
+      name: "kube-scheduler",
+      identity: `${os.hostname()}_${randomUUID()}`,
+      releaseOnCancel: true,
+      callbacks: {
+        onStartedLeading: () => void leading.run(),
+        onStoppedLeading: () => {
+          env.log.error("scheduler lost its lease; scheduling stops", {});
+          leading.stop();
+        },
+      },
+    });
+    void schedulerElector.run();
     process.stdout.write("tk8s: scheduler started\n");
   }
   if (flags.disableAgent !== true) {
@@ -226,6 +243,7 @@ async function runServer(flags: ServerFlags): Promise<void> {
   await untilShutdownSignal(env.log);
   process.stdout.write("tk8s: shutting down\n");
   await agent?.stop();
+  await schedulerElector?.stop();
   scheduler?.stop();
   await controllers?.stop();
   await informers.shutdown();

@@ -32,12 +32,15 @@ export interface StartApiServerOptions {
    */
   readonly cluster?: boolean;
   readonly datastoreEndpoint?: string;
+  /** Reuse this data directory (a restart); it is then left in place at stop(). */
+  readonly dataDir?: string;
   readonly extraArgs?: readonly string[];
   readonly env?: Record<string, string>;
 }
 
 export async function startApiServer(options: StartApiServerOptions = {}): Promise<ApiServerProcess> {
-  const dataDir = mkdtempSync(join(tmpdir(), "tk8s-apiserver-"));
+  const ownsDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "tk8s-apiserver-"));
   const args = [
     TK8S_ENTRY,
     "server",
@@ -94,7 +97,7 @@ export async function startApiServer(options: StartApiServerOptions = {}): Promi
       const timer = setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS);
       await exited;
       clearTimeout(timer);
-      rmSync(dataDir, { recursive: true, force: true });
+      if (ownsDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
