@@ -4,6 +4,7 @@
  * binding, eviction and finalize. Each decodes and checks its input, calls the store, and encodes
  * the answer; errors propagate as ApiError and become a Status in one place (the server).
  */
+import { formatTime } from "../api/time.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { parse as parseYaml } from "yaml";
 import { stringify as stringifyYaml } from "yaml";
@@ -51,10 +52,6 @@ export interface HandlerContext {
   readonly onWatchStart: () => () => void;
   /** Issues ServiceAccount tokens (serviceaccounts/token); absent when the server has no signing key. */
   readonly tokens?: ServiceAccountTokens;
-}
-
-function rfc3339(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
 /** Writes a JSON (or YAML) object with the status code. */
@@ -705,7 +702,7 @@ async function handleBinding(h: HandlerContext): Promise<void> {
     pod.spec.nodeName = nodeName;
     if (binding.metadata?.annotations !== undefined) pod.metadata.annotations = { ...(pod.metadata.annotations ?? {}), ...binding.metadata.annotations };
     const conditions: KubeObject[] = (pod.status?.conditions ?? []).filter((c: KubeObject) => c.type !== "PodScheduled");
-    conditions.push({ type: "PodScheduled", status: "True", lastProbeTime: null, lastTransitionTime: rfc3339(ctx.now) });
+    conditions.push({ type: "PodScheduled", status: "True", lastProbeTime: null, lastTransitionTime: formatTime(ctx.now.getTime()) });
     pod.status = { ...(pod.status ?? {}), conditions };
     return pod;
   });
@@ -759,7 +756,7 @@ async function handleEviction(h: HandlerContext): Promise<void> {
           cur.status = {
             ...cur.status,
             disruptionsAllowed: Number(cur.status.disruptionsAllowed) - 1,
-            disruptedPods: { ...(cur.status.disruptedPods ?? {}), [info.name]: rfc3339(ctx.now) },
+            disruptedPods: { ...(cur.status.disruptedPods ?? {}), [info.name]: formatTime(ctx.now.getTime()) },
           };
           return cur;
         });

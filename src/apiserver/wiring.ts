@@ -3,6 +3,7 @@
  * managed fields and server-side apply, the patch kinds, unknown-field detection, Table printing and
  * the OpenAPI documents — all keyed by the served resource and its generated OpenAPI definition.
  */
+import { formatTime } from "../api/time.js";
 import { applyDefaults } from "../api/defaults/defaults.js";
 import { decodeKubernetesProtobuf } from "../api/protobuf/decode.js";
 import { ApiError, badRequest } from "../api/status.js";
@@ -22,10 +23,6 @@ import type { KubeObject } from "./registry/codec.js";
 import { canonicalizeQuantities } from "./registry/quantities.js";
 import type { OpenApiServer } from "./server.js";
 import { KUBERNETES_VERSION } from "./server.js";
-
-function rfc3339(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, "Z");
-}
 
 /** A Secret's write-only `stringData` becomes base64 `data` (upstream's conversion); it is never stored. */
 function mergeStringData(secret: KubeObject): void {
@@ -60,7 +57,7 @@ export function newMachinery(defs: Definitions = loadDefinitions()): Machinery {
           ...(subresource === "" ? {} : { subresource }),
           schema: schemaOf(info),
           defs,
-          now: rfc3339(ctx.now),
+          now: formatTime(ctx.now.getTime()),
           apiVersion: groupVersionString(info.group, info.version),
         }) as KubeObject;
       },
@@ -80,7 +77,7 @@ export function newMachinery(defs: Definitions = loadDefinitions()): Machinery {
         force: options.force,
         schema: schemaOf(info),
         defs,
-        now: rfc3339(options.now),
+        now: formatTime(options.now.getTime()),
         apiVersion: groupVersionString(info.group, info.version),
       }) as KubeObject;
     },

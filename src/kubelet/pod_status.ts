@@ -25,9 +25,9 @@ export interface StatusInput {
 }
 
 /** RFC 3339 with seconds, as metav1.Time marshals. */
-export function rfc3339(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "Z");
-}
+// metav1.Time formatting lives in one place; the name stays for this module\'s importers.
+import { formatTime as rfc3339 } from "../api/time.js";
+export { rfc3339 };
 
 function nsTime(ns: bigint): string {
   return rfc3339(Number(ns / 1_000_000n));

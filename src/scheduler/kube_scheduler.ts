@@ -6,6 +6,7 @@
  * `FailedScheduling` event for a misfit, victim deletion for a preemption. The loop never ends
  * until stop(); every API call is awaited one pod at a time, as upstream's scheduleOne.
  */
+import { formatTime } from "../api/time.js";
 import type { Namespace, Node, Pod } from "kubernetes-types/core/v1.js";
 import type { PodDisruptionBudget } from "kubernetes-types/policy/v1.js";
 import type { Env } from "../env/env.js";
@@ -27,10 +28,6 @@ export interface KubeSchedulerOptions {
   readonly informers: InformerFactory;
   readonly schedulerName?: string;
   readonly recorder?: EventRecorder;
-}
-
-function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
 function isAssigned(pod: Pod): boolean {
@@ -202,7 +199,7 @@ export class KubeScheduler {
     }
     q.unschedulablePlugins = new Set(decision.unschedulablePlugins);
     this.#queue.addUnschedulableIfNotPresent(q, cycle, decision.kind === "preempt" ? decision.nominatedNode : decision.nominatedNodeName);
-    const condition = { ...decision.condition, lastProbeTime: null, lastTransitionTime: rfc3339(this.#o.env.clock.wallMs()) };
+    const condition = { ...decision.condition, lastProbeTime: null, lastTransitionTime: formatTime(this.#o.env.clock.wallMs()) };
     const conditions = [...(pod.status?.conditions ?? []).filter((c) => c.type !== "PodScheduled"), condition];
     const status: Record<string, unknown> = { conditions };
     if (decision.kind === "preempt") status.nominatedNodeName = decision.nominatedNode;

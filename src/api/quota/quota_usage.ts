@@ -7,6 +7,7 @@
  *   hard {pods: 10, requests.cpu: 2, count/deployments.apps: 5}, two running pods asking 250m each,
  *   one Succeeded pod, one Deployment  →  used {pods: 2, requests.cpu: 500m, count/deployments.apps: 1}
  */
+import { parseTimeMs } from "../time.js";
 import type { PersistentVolumeClaim, Pod, ResourceQuota, ScopedResourceSelectorRequirement, Service } from "kubernetes-types/core/v1.js";
 import { BUILTIN_RESOURCES, type ResourceInfo } from "../resources.js";
 import { addQuantities, compareQuantities, parseQuantity, quantityString, type Quantity } from "../validation/quantity.js";
@@ -253,11 +254,4 @@ export function desiredQuotaStatus(quota: ResourceQuota, usage: ResourceList): R
     !resourceListsEqual(hard, quota.status.hard as ResourceList) ||
     !resourceListsEqual(used, prev);
   return dirty ? { hard, used } : null;
-}
-
-/** Milliseconds since the epoch of an RFC 3339 time, or undefined when absent or unparseable. */
-function parseTimeMs(t: string | null | undefined): number | undefined {
-  if (t === undefined || t === null || t === "") return undefined;
-  const ms = Date.parse(t);
-  return Number.isNaN(ms) ? undefined : ms;
 }

@@ -4,6 +4,7 @@
  * optimistic concurrency on resourceVersion, status kept apart from spec, graceful deletion and
  * finalizers, paged consistent lists, and watches served by the resource's watch cache.
  */
+import { formatTime } from "../../api/time.js";
 import { ApiError, alreadyExists, badRequest, conflict, notFound, type GroupResource } from "../../api/status.js";
 import { groupVersionString, type ResourceInfo } from "../../api/resources.js";
 import type { Storage, StorageEvent, StoredItem } from "../storage/contract.js";
@@ -102,10 +103,6 @@ export interface StoreDeps {
 
 function withoutRevision(obj: KubeObject): KubeObject {
   return { ...obj, metadata: { ...obj.metadata, resourceVersion: undefined } };
-}
-
-function rfc3339(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
 /** Decoded cache items, shared by every list and watch of a resource (entries go with their items). */
@@ -347,7 +344,7 @@ export class ResourceStore {
       meta.name = `${meta.generateName}${this.#d.randomSuffix()}`;
     }
     meta.uid = this.#d.newUid();
-    meta.creationTimestamp = rfc3339(ctx.now);
+    meta.creationTimestamp = formatTime(ctx.now.getTime());
     delete meta.deletionTimestamp;
     delete meta.deletionGracePeriodSeconds;
     delete meta.selfLink;
@@ -525,7 +522,7 @@ export class ResourceStore {
         }
         next.metadata.finalizers = finalizers.length > 0 ? finalizers : undefined;
         if (next.metadata.finalizers === undefined) delete next.metadata.finalizers;
-        next.metadata.deletionTimestamp = rfc3339(new Date(ctx.now.getTime() + grace * 1000));
+        next.metadata.deletionTimestamp = formatTime(ctx.now.getTime() + grace * 1000);
         next.metadata.deletionGracePeriodSeconds = grace;
         if (this.#d.strategy.tracksGeneration && next.metadata.generation !== undefined) next.metadata.generation = Number(next.metadata.generation) + 1;
         if (this.info.resource === "namespaces") next.status = { ...(next.status ?? {}), phase: "Terminating" };

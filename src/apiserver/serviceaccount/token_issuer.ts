@@ -6,6 +6,7 @@
  * A token is valid while it has not expired, names our audience, and the objects it names still exist
  * with the same uids — deleting the ServiceAccount (or the bound pod) revokes its tokens.
  */
+import { formatTime } from "../../api/time.js";
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID } from "node:crypto";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
@@ -44,10 +45,6 @@ export interface TokenReferents {
 }
 
 const ALGORITHM = "ES256";
-
-function rfc3339(seconds: number): string {
-  return new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
-}
 
 export class ServiceAccountTokens {
   readonly #privateKey: ReturnType<typeof createPrivateKey>;
@@ -99,7 +96,7 @@ export class ServiceAccountTokens {
       .setExpirationTime(exp)
       .setJti(randomUUID())
       .sign(this.#privateKey);
-    return { token, expirationTimestamp: rfc3339(exp) };
+    return { token, expirationTimestamp: formatTime(exp * 1000) };
   }
 
   /** The user a token authenticates as, or null when it is not a valid token of ours for the API. */

@@ -63,9 +63,9 @@ export function objectReference(object: KubeObject | ObjectReference): ObjectRef
 }
 
 /** metav1.Time's wire form: RFC 3339 with whole seconds. */
-export function rfc3339(wallMs: number): string {
-  return new Date(Math.floor(wallMs / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
-}
+// metav1.Time formatting lives in one place; the name stays for this module\'s importers.
+import { formatTime as rfc3339 } from "../../api/time.js";
+export { rfc3339 };
 
 /** Records events through the API; one per component (it is also the sink and the correlator). */
 export class ApiEventRecorder implements EventRecorder {

@@ -12,6 +12,7 @@
  *      requeues after estimate/2+1 s); nothing left → PUT namespaces/<name>/finalize without `kubernetes`.
  *      The API server removes the namespace once its metadata.finalizers are empty too.
  */
+import { formatTime } from "../../api/time.js";
 import type { Namespace, Pod } from "kubernetes-types/core/v1.js";
 import { BUILTIN_RESOURCES, type ResourceInfo } from "../../api/resources.js";
 import type { ApiError } from "../../api/status.js";
@@ -83,10 +84,6 @@ export function judgeRemaining(info: ResourceInfo, namespace: string, items: rea
 
 function isReason(err: unknown, ...reasons: string[]): boolean {
   return reasons.includes((err as ApiError | undefined)?.reason ?? "");
-}
-
-function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
 export class NamespacedResourcesDeleter {
@@ -180,7 +177,7 @@ export class NamespacedResourcesDeleter {
         if (isReason(err, "NotFound")) return;
         throw err;
       }
-      const conditions = updatedConditions(ns.status?.conditions, totals, rfc3339(this.#env.clock.wallMs()));
+      const conditions = updatedConditions(ns.status?.conditions, totals, formatTime(this.#env.clock.wallMs()));
       if (conditions === null) return;
       try {
         await namespaces.updateStatus({ ...ns, status: { ...ns.status, conditions } });

@@ -76,9 +76,9 @@ export interface NodeHealthResult {
 }
 
 /** metav1.Time on the wire: RFC 3339, whole seconds. */
-export function rfc3339(wallMs: number): string {
-  return new Date(Math.floor(wallMs / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
-}
+// metav1.Time formatting lives in one place; the name stays for this module\'s importers.
+import { formatTime as rfc3339 } from "../../api/time.js";
+export { rfc3339 };
 
 export function getNodeCondition(node: Node, type: string): NodeCondition | undefined {
   return node.status?.conditions?.find((c) => c.type === type);

@@ -8,11 +8,8 @@ import type { Pod, PodCondition } from "kubernetes-types/core/v1.js";
 export const POD_DELETION_COST_ANNOTATION = "controller.kubernetes.io/pod-deletion-cost";
 
 /** Parses an RFC 3339 time; undefined for a missing or zero time. */
-export function parseTimeMs(t: string | undefined | null): number | undefined {
-  if (t === undefined || t === null || t === "") return undefined;
-  const ms = Date.parse(t);
-  return Number.isNaN(ms) ? undefined : ms;
-}
+import { parseTimeMs } from "../../api/time.js";
+export { parseTimeMs };
 
 /** Not finished and not being deleted (controller.IsPodActive). */
 export function isPodActive(pod: Pod): boolean {
