@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 need_pkgs=()
 command -v etcd >/dev/null 2>&1 || need_pkgs+=(etcd-server)
 command -v etcdctl >/dev/null 2>&1 || need_pkgs+=(etcd-client)
+command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
+command -v script >/dev/null 2>&1 || need_pkgs+=(bsdutils)
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   echo "installing Debian packages: ${need_pkgs[*]}"
   export DEBIAN_FRONTEND=noninteractive
