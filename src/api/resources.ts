@@ -169,6 +169,15 @@ export const BUILTIN_RESOURCES: readonly ResourceInfo[] = [
     { resource: "cronjobs", kind: "CronJob", namespaced: true, shortNames: ["cj"], categories: ["all"], subresources: [STATUS] },
     { resource: "jobs", kind: "Job", namespaced: true, categories: ["all"], subresources: [STATUS] },
   ]),
+  ...define("certificates.k8s.io", "v1", [
+    {
+      resource: "certificatesigningrequests",
+      kind: "CertificateSigningRequest",
+      namespaced: false,
+      shortNames: ["csr"],
+      subresources: [STATUS, { name: "approval", verbs: ["get", "patch", "update"] }],
+    },
+  ]),
   ...define("coordination.k8s.io", "v1", [{ resource: "leases", kind: "Lease", namespaced: true }]),
   ...define("discovery.k8s.io", "v1", [{ resource: "endpointslices", kind: "EndpointSlice", namespaced: true }]),
   // events.k8s.io/v1 Events are core/v1 Events in another shape: upstream stores both under one prefix.

@@ -17,6 +17,7 @@ import type { Machinery, PatchKind } from "./machinery.js";
 import type { RequestInfo } from "./request/request_info.js";
 import { deepCopy, type KubeObject } from "./registry/codec.js";
 import type { DeleteOptions, ResourceStore, WatchEventType, WriteContext } from "./registry/store.js";
+import type { UserInfo } from "./auth/authenticator.js";
 import { fromLabelSelectorObject, matchesLabels } from "./selectors/label_selector.js";
 import { TOKEN_EXPIRATION_DEFAULT_S, TOKEN_EXPIRATION_MIN_S, SERVICE_ACCOUNT_ISSUER, type ServiceAccountTokens } from "./serviceaccount/token_issuer.js";
 
@@ -50,6 +51,8 @@ export interface HandlerContext {
   readonly now: () => Date;
   readonly bookmarkIntervalMs: number;
   readonly onWatchStart: () => () => void;
+  /** The authenticated requester. */
+  readonly user?: UserInfo;
   /** Issues ServiceAccount tokens (serviceaccounts/token); absent when the server has no signing key. */
   readonly tokens?: ServiceAccountTokens;
 }
@@ -118,7 +121,7 @@ function managerOf(req: IncomingMessage, q: URLSearchParams): string {
 }
 
 function writeContext(h: HandlerContext): WriteContext {
-  return { dryRun: dryRunOf(h.query), now: h.now(), manager: managerOf(h.req, h.query), warnings: [] };
+  return { dryRun: dryRunOf(h.query), now: h.now(), manager: managerOf(h.req, h.query), warnings: [], ...(h.user === undefined ? {} : { user: h.user }) };
 }
 
 function setWarnings(res: ServerResponse, warnings: readonly string[]): void {
@@ -206,6 +209,7 @@ export async function handleResource(h: HandlerContext): Promise<void> {
     case "":
       return handleMain(h);
     case "status":
+    case "approval":
     case "finalize":
       return handleStatus(h);
     case "scale":
@@ -581,7 +585,7 @@ async function handleStatus(h: HandlerContext): Promise<void> {
         throw badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${info.name})`);
       }
       const wanted = obj.metadata?.resourceVersion;
-      const result = await store.guaranteedUpdate(info.namespace, info.name, ctx, "status", async (current) => {
+      const result = await store.guaranteedUpdate(info.namespace, info.name, ctx, sub, async (current) => {
         const next = deepCopy(obj);
         next.metadata = { ...(next.metadata ?? {}), name: info.name };
         if (wanted === undefined || wanted === "") next.metadata.resourceVersion = current.metadata.resourceVersion;
@@ -592,7 +596,7 @@ async function handleStatus(h: HandlerContext): Promise<void> {
       return;
     }
     case "patch":
-      return handlePatch(h, "status");
+      return handlePatch(h, sub);
     default:
       throw new ApiError("MethodNotAllowed", 405, "the server does not allow this method on the requested resource", {});
   }

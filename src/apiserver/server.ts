@@ -13,12 +13,16 @@ import { BUILTIN_RESOURCES, findResource, type ResourceInfo } from "../api/resou
 import type { Logger } from "../env/env.js";
 import { Authenticator, type UserInfo } from "./auth/authenticator.js";
 import { authorize } from "./auth/authorizer.js";
+import { BOOTSTRAP_TOKEN_SECRET_PREFIX, bootstrapTokenUser, parseBootstrapToken } from "./auth/bootstrap_token.js";
 import { AGGREGATED_DISCOVERY_V2, AGGREGATED_DISCOVERY_V2BETA1, aggregatedDiscovery, apiGroupDocument, apiGroupList, apiResourceList, apiVersions } from "./discovery.js";
 import type { Machinery } from "./machinery.js";
 import { parseRequestInfo, type RequestInfo } from "./request/request_info.js";
 import { coreToEventsV1, eventsV1ToCore } from "./registry/event_conversion.js";
 import { ResourceStore, type WritePipeline } from "./registry/store.js";
 import { admitNamespaceLifecycle, mutatePodOnCreate, type AdmissionLookups } from "./admission/admission.js";
+import { formatTime } from "../api/time.js";
+import { mutateCsrOnCreate, populateCsrConditionTimestamps } from "./admission/certificate_requests.js";
+import { admitNodeRequest, nodeIdentity } from "./admission/node_restriction.js";
 import { ServiceAllocator } from "./admission/service_allocator.js";
 import { podQuotaDelta, quotaAdmission } from "../api/quota/quota_admission.js";
 import { decodeItem, type KubeObject } from "./registry/codec.js";
@@ -62,6 +66,8 @@ export interface ApiServerOptions {
   readonly kubeletClient?: KubeletClientCredentials;
   /** Issues and verifies ServiceAccount tokens (TokenRequest, bearer authentication). */
   readonly serviceAccountTokens?: ServiceAccountTokens;
+  /** --enable-bootstrap-token-auth: bearer tokens backed by kube-system bootstrap-token Secrets (node joins). */
+  readonly enableBootstrapTokenAuth?: boolean;
 }
 
 /** Pod subresources served by the pod's kubelet through this server. */
@@ -134,6 +140,15 @@ export class ApiServer {
         tokens.authenticate(token, { serviceAccountUid: (ns, name) => uidOf("serviceaccounts", ns, name), podUid: (ns, name) => uidOf("pods", ns, name) }),
       );
     }
+    if (options.enableBootstrapTokenAuth === true) {
+      this.#authn.addTokenAuthenticator(async (token) => {
+        const parsed = parseBootstrapToken(token);
+        if (parsed === null) return null;
+        const secrets = this.store("", "v1", "secrets");
+        const cached = secrets.cache.get(secrets.key("kube-system", `${BOOTSTRAP_TOKEN_SECRET_PREFIX}${parsed.id}`));
+        return bootstrapTokenUser(token, cached === undefined ? null : decodeItem(cached), Date.now());
+      });
+    }
     const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
     const pipeline = this.#admissionPipeline(options.machinery.pipeline);
     for (const info of BUILTIN_RESOURCES) {
@@ -188,10 +203,13 @@ export class ApiServer {
     };
     return {
       mutate: async (info, obj, old, ctx) => {
+        const isCsr = info.group === "certificates.k8s.io" && info.resource === "certificatesigningrequests";
         if (old === null) {
           await admitNamespaceLifecycle("CREATE", info, String(obj.metadata?.namespace ?? ""), String(obj.metadata?.name ?? ""), lookups);
           if (info.group === "" && info.resource === "pods") await mutatePodOnCreate(obj, lookups);
+          if (isCsr) mutateCsrOnCreate(obj, ctx.user);
         }
+        if (isCsr) populateCsrConditionTimestamps(obj, formatTime(ctx.now.getTime()));
         await base.mutate(info, obj, old, ctx);
         if (old === null && info.group === "" && info.resource === "services") {
           const existing = this.#cached("", "services");
@@ -202,6 +220,8 @@ export class ApiServer {
         }
       },
       validate: async (info, obj, old, ctx, sub) => {
+        const node = nodeIdentity(ctx.user);
+        if (node !== null) admitNodeRequest(node, old === null ? "CREATE" : "UPDATE", info, String(obj.metadata?.name ?? ""), obj, old);
         await base.validate(info, obj, old, ctx, sub);
         if (old === null && info.group === "" && info.resource === "pods") this.#admitPodQuota(obj);
       },
@@ -241,7 +261,9 @@ export class ApiServer {
   async start(): Promise<number> {
     await Promise.all([...this.#caches.values()].map((c) => c.start()));
     const server = https.createServer({
-      cert: this.#o.tls.certPem,
+      // The chain includes the CA: a joining node finds it there and accepts it only if it matches
+      // the public-key pin in its join token (join/tls_bootstrap.ts).
+      cert: `${this.#o.tls.certPem.trimEnd()}\n${this.#o.tls.caPem.trimEnd()}\n`,
       key: this.#o.tls.keyPem,
       ca: this.#o.tls.caPem,
       requestCert: true,
@@ -446,7 +468,7 @@ export class ApiServer {
     return checks;
   }
 
-  async #route(req: IncomingMessage, res: ServerResponse, url: URL, info: RequestInfo, _user: UserInfo): Promise<void> {
+  async #route(req: IncomingMessage, res: ServerResponse, url: URL, info: RequestInfo, user: UserInfo): Promise<void> {
     const path = url.pathname.replace(/\/+$/, "") || "/";
     if (!info.isResourceRequest) {
       if (req.method !== "GET" && req.method !== "HEAD") throw new ApiError("MethodNotAllowed", 405, "the server does not allow this method on the requested resource", {});
@@ -464,12 +486,17 @@ export class ApiServer {
       await proxyLogs(res, endpoint, kpath, this.#kubeletCredentials());
       return;
     }
-    if (info.verb === "delete") await admitNamespaceLifecycle("DELETE", resource, info.namespace, info.name, { namespace: async () => null, priorityClasses: async () => [] });
+    if (info.verb === "delete") {
+      await admitNamespaceLifecycle("DELETE", resource, info.namespace, info.name, { namespace: async () => null, priorityClasses: async () => [] });
+      const node = nodeIdentity(user);
+      if (node !== null) admitNodeRequest(node, "DELETE", resource as ResourceInfo, info.name, null, await store.get(info.namespace, info.name));
+    }
     await handleResource({
       req,
       res,
       info,
       query: url.searchParams,
+      user,
       resource: resource as ResourceInfo,
       store,
       stores: storeLookup(this.#stores),

@@ -1,12 +1,15 @@
 /**
- * `tk8s server`: a cluster's control plane in one process. Today: the embedded datastore (or an
- * external etcd with --datastore-endpoint) and kube-apiserver over it, with the cluster's PKI and an
- * admin kubeconfig made on first start. The scheduler, controllers and kubelet join in later issues.
+ * `tk8s server`: a single-node cluster in one process, started in order with a gate after each: the
+ * embedded datastore (or an external etcd with --datastore-endpoint), kube-apiserver over it (with
+ * the cluster's PKI and an admin kubeconfig made on first start), the controller-manager, the
+ * scheduler and a node agent (kubelet). It writes `<data dir>/node-token`, the join token with which
+ * `tk8s agent` adds more nodes.
  */
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
-import { InvalidArgumentError, Option, type Command } from "commander";
+import { Option, type Command } from "commander";
+import { defaultHostAddress, duration, nonNegative, port, waitForNodeReady } from "./flags.js";
 import { ClientServer } from "../etcd/client_server.js";
 import { defaultConfig } from "../etcd/config.js";
 import { EtcdServer } from "../etcd/server.js";
@@ -23,8 +26,10 @@ import type { Storage } from "../apiserver/storage/contract.js";
 import { EmbeddedStorage } from "../apiserver/storage/embedded_storage.js";
 import { EtcdV3Storage } from "../apiserver/storage/etcd_v3_storage.js";
 import { newMachinery, newOpenApiServer } from "../apiserver/wiring.js";
-import { randomUUID } from "node:crypto";
-import type { Node } from "kubernetes-types/core/v1.js";
+import { randomBytes, randomUUID } from "node:crypto";
+import type { ApiError } from "../api/status.js";
+import { bootstrapTokenSecret, newBootstrapToken, type BootstrapToken } from "../apiserver/auth/bootstrap_token.js";
+import { formatJoinToken, parseJoinToken } from "../join/join_token.js";
 import { issueServingCertificate } from "../apiserver/pki/pki.js";
 import { SERVICE_CLUSTER_IP_RANGE_DEFAULT } from "../apiserver/admission/service_allocator.js";
 import { InformerFactory } from "../client/informer_factory.js";
@@ -51,48 +56,9 @@ interface ServerFlags {
   tokenAuthFile?: string;
   maxRequestsInflight: number;
   maxMutatingRequestsInflight: number;
-  etcdCompactionInterval: string;
+  etcdCompactionInterval: number;
+  nodeMonitorGracePeriod: number;
   logLevel: LogLevel;
-}
-
-function port(v: string): number {
-  if (!/^\d+$/.test(v) || Number(v) > 65535) throw new InvalidArgumentError(`must be a port number (0-65535): current value is "${v}"`);
-  return Number(v);
-}
-
-function nonNegative(v: string): number {
-  if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`must be a non-negative integer: current value is "${v}"`);
-  return Number(v);
-}
-
-function durationMs(v: string): number {
-  const m = /^(\d+)(ms|s|m|h)$/.exec(v);
-  if (m === null) throw new Error(`Cannot start: --etcd-compaction-interval must be a duration like 5m: current value is "${v}"`);
-  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as "ms" | "s" | "m" | "h"];
-}
-
-/** Waits (bounded) for the node's Ready condition to be True, as the last gate of start-up. */
-async function waitForNodeReady(client: RestClient, name: string, timeoutMs: number): Promise<boolean> {
-  const nodes = client.resource<Node>("", "v1", "nodes");
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      const node = await nodes.get(name);
-      if (node.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True")) return true;
-    } catch {
-      // Not registered yet.
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return false;
-}
-
-/** The first non-internal IPv4 address of the host (what the `kubernetes` Endpoints advertise). */
-function defaultAdvertiseAddress(): string {
-  for (const addrs of Object.values(os.networkInterfaces())) {
-    for (const a of addrs ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
-  }
-  return "127.0.0.1";
 }
 
 export function addServerCommand(program: Command): void {
@@ -108,7 +74,8 @@ export function addServerCommand(program: Command): void {
     .option("--token-auth-file <path>", "static bearer tokens: CSV lines of token,user,uid,\"group1,group2\"")
     .option("--max-requests-inflight <n>", "the most non-mutating requests in flight at once (0: no limit)", nonNegative, 400)
     .option("--max-mutating-requests-inflight <n>", "the most mutating requests in flight at once (0: no limit)", nonNegative, 200)
-    .option("--etcd-compaction-interval <duration>", "how often to compact the datastore's history (0s: never)", "5m")
+    .option("--etcd-compaction-interval <duration>", "how often to compact the datastore's history (0s: never)", duration, 300_000)
+    .option("--node-monitor-grace-period <duration>", "how long a node may go without renewing its Lease before it is marked NotReady", duration, 40_000)
     .option("--node-name <name>", "this node's name (default: the host name)")
     .option("--kubelet-port <port>", "the kubelet's HTTPS port (0: any free port)", port, 10250)
     .option("--cluster-cidr <cidr>", "the pods' address range; each node gets a /24 of it", "10.244.0.0/16")
@@ -121,12 +88,31 @@ export function addServerCommand(program: Command): void {
     });
 }
 
+/**
+ * The join token in `<data dir>/node-token` (made on first start) and the bootstrap-token Secret that
+ * makes it valid (re-created if someone deleted it: delete the file too to revoke the token for good).
+ */
+async function ensureJoinToken(client: RestClient, file: string, caPem: string): Promise<void> {
+  let token: BootstrapToken;
+  try {
+    token = parseJoinToken(await fs.readFile(file, "utf8")).token;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    token = newBootstrapToken((n) => randomBytes(n));
+  }
+  try {
+    await client.resource("", "v1", "secrets").namespace("kube-system").create(bootstrapTokenSecret(token, { description: "the join token of tk8s server (node-token)" }) as never);
+  } catch (err) {
+    if ((err as ApiError).reason !== "AlreadyExists") throw err;
+  }
+  await fs.writeFile(file, `${formatJoinToken(caPem, token)}\n`, { mode: 0o600 });
+}
+
 async function runServer(flags: ServerFlags): Promise<void> {
   const env = newNodeEnv({ logLevel: flags.logLevel, logFields: { component: "server" } });
   const dataDir = path.resolve(flags.dataDir);
   await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const advertiseAddress = flags.advertiseAddress ?? defaultAdvertiseAddress();
-  const compactionMs = durationMs(flags.etcdCompactionInterval);
+  const advertiseAddress = flags.advertiseAddress ?? defaultHostAddress();
 
   let storage: Storage;
   let etcd: EtcdServer | null = null;
@@ -159,11 +145,12 @@ async function runServer(flags: ServerFlags): Promise<void> {
     maxMutatingRequestsInflight: flags.maxMutatingRequestsInflight,
     kubeletClient: pki.kubeletClient,
     serviceAccountTokens: await ServiceAccountTokens.open(path.join(dataDir, "pki")),
+    enableBootstrapTokenAuth: true,
   });
   const boundPort = await apiserver.start();
   await bootstrapCluster(apiserver, { advertiseAddress, securePort: boundPort, caPem: pki.ca.certPem });
   apiserver.setReady();
-  const compactor = compactionMs > 0 ? startCompactor(storage, env, compactionMs) : null;
+  const compactor = flags.etcdCompactionInterval > 0 ? startCompactor(storage, env, flags.etcdCompactionInterval) : null;
 
   const kubeconfigPath = path.join(dataDir, "admin.kubeconfig");
   const host = flags.bindAddress === "0.0.0.0" || flags.bindAddress === "::" ? "127.0.0.1" : flags.bindAddress;
@@ -192,6 +179,8 @@ async function runServer(flags: ServerFlags): Promise<void> {
       rootCaPem: pki.ca.certPem,
       identity: `${os.hostname()}_${randomUUID()}`,
       nodeIpam: { clusterCidr: flags.clusterCidr, serviceCidr: SERVICE_CLUSTER_IP_RANGE_DEFAULT },
+      nodeLifecycle: { nodeMonitorGracePeriodMs: flags.nodeMonitorGracePeriod },
+      clusterSigning: pki.ca,
     });
     controllers.start();
     process.stdout.write("tk8s: controller-manager started\n");
@@ -236,6 +225,9 @@ async function runServer(flags: ServerFlags): Promise<void> {
     process.stdout.write(`tk8s: kubelet started; node ${nodeName} registered\n`);
     if (await waitForNodeReady(client, nodeName, 30_000)) process.stdout.write(`tk8s: node ${nodeName} is Ready\n`);
   }
+  const nodeTokenPath = path.join(dataDir, "node-token");
+  await ensureJoinToken(client, nodeTokenPath, pki.ca.certPem);
+  process.stdout.write(`tk8s: join more nodes with: tk8s agent --server https://${advertiseAddress}:${boundPort} --token-file ${nodeTokenPath}\n`);
   env.log.info("cluster is ready", { kubeconfig: kubeconfigPath, port: boundPort });
   process.stdout.write(`tk8s: admin kubeconfig written to ${kubeconfigPath}\n`);
   process.stdout.write(`tk8s: try: kubectl --kubeconfig ${kubeconfigPath} get nodes\n`);

@@ -1,5 +1,6 @@
 /** The `tk8s` command line: every component is a subcommand. */
 import { Command, CommanderError } from "commander";
+import { addAgentCommand } from "./agent.js";
 import { addDatastoreCommand } from "./datastore.js";
 import { addServerCommand } from "./server.js";
 
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .exitOverride();
   addDatastoreCommand(program);
   addServerCommand(program);
+  addAgentCommand(program);
   return program;
 }
 

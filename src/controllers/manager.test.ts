@@ -161,7 +161,7 @@ test("ControllerManager: every built-in controller starts, runs without errors, 
   const api = await startInProcessApiServer();
   const client = new RestClient(loadKubeconfig(api.kubeconfig, { component: "controller-manager" }));
   const log = new MemoryLogger();
-  const m = new ControllerManager({ clock: nodeClock, rng: nodeRng, fs: nodeFileSystem, log }, client, { rootCaPem: api.ca, leaseDurationMs: 4_000, renewDeadlineMs: 3_000, retryPeriodMs: 500 });
+  const m = new ControllerManager({ clock: nodeClock, rng: nodeRng, fs: nodeFileSystem, log }, client, { rootCaPem: api.ca, clusterSigning: { certPem: api.ca, keyPem: api.caKey }, leaseDurationMs: 4_000, renewDeadlineMs: 3_000, retryPeriodMs: 500 });
   try {
     m.start();
     await poll("the controllers to run", () => (m.runningControllers().length > 0 && log.records.some((r) => r.msg === "started controller" && r.fields["controller"] === "node-ipam-controller") ? true : undefined));

@@ -19,6 +19,9 @@ import { LeaderElector } from "../client/leader_election.js";
 import type { RestClient } from "../client/rest_client.js";
 import type { Controller, ControllerContext } from "./controller.js";
 import { ApiEventRecorder, type EventRecorder } from "./events/recorder.js";
+import { CsrApprovingController } from "./certificates/csr_approving_controller.js";
+import { CsrSigningController } from "./certificates/csr_signing_controller.js";
+import type { SigningCa } from "./certificates/signer.js";
 import { CronJobController } from "./cronjob/cronjob_controller.js";
 import { DaemonSetController } from "./daemonset/daemonset_controller.js";
 import { DeploymentController } from "./deployment/deployment_controller.js";
@@ -61,6 +64,8 @@ export interface ControllerManagerOptions {
   readonly cacheSyncTimeoutMs?: number;
   /** The cluster CA (PEM) the root CA publisher puts in kube-root-ca.crt; that controller is off without it. */
   readonly rootCaPem?: string;
+  /** --cluster-signing-cert-file/--cluster-signing-key-file: the CA csrsigning signs with; that controller is off without it. */
+  readonly clusterSigning?: SigningCa;
   /** --allocate-node-cidrs (default true in tk8s, where the node IPAM controller runs by default). */
   readonly allocateNodeCidrs?: boolean;
   readonly nodeIpam?: Omit<NodeIpamOptions, "recorder">;
@@ -109,6 +114,8 @@ export const BUILTIN_CONTROLLERS: readonly ControllerDescriptor[] = [
     enabledByDefault: true,
     create: (c) => (c.options.rootCaPem === undefined ? null : new RootCaCertPublisher(c, c.options.rootCaPem)),
   },
+  { name: "certificatesigningrequest-signing-controller", workers: 5, enabledByDefault: true, create: (c) => (c.options.clusterSigning === undefined ? null : new CsrSigningController(c, c.options.clusterSigning)) },
+  { name: "certificatesigningrequest-approving-controller", workers: 5, enabledByDefault: true, create: (c) => new CsrApprovingController(c) },
   { name: "resourcequota-controller", workers: 5, enabledByDefault: true, create: (c) => new ResourceQuotaController(c, c.options.resourceQuota) },
   { name: "disruption-controller", workers: 1, enabledByDefault: true, create: (c) => new DisruptionController(c, { recorder: c.recorder("controllermanager") }) },
   // Upstream's nodeUpdateWorkerSize / UpdateWorkerSize / cidrUpdateWorkers.

@@ -82,9 +82,13 @@ export class NodeStatusReporter {
   async syncNodeStatus(): Promise<void> {
     try {
       const input = await this.#o.input();
-      const next = buildNodeStatus(input, this.#current);
+      // Compare with the Node as the API server has it (from its cache, as upstream's kubelet reads it
+      // each round): when the node controller marked it Unknown, the next round puts it right at once.
+      const live = await this.#nodes().get(input.nodeName, { resourceVersion: "0" });
+      const current = live.status ?? this.#current;
+      const next = buildNodeStatus(input, current);
       const now = this.#o.clock.nowMs();
-      if (!nodeStatusNeedsWrite(this.#current, next, this.#lastReportMs, now)) return;
+      if (!nodeStatusNeedsWrite(current, next, this.#lastReportMs, now)) return;
       this.node = await this.#nodes().patch(input.nodeName, "merge", { status: next }, { subresource: "status" });
       this.#current = this.node.status ?? next;
       this.#lastReportMs = now;

@@ -10,6 +10,7 @@
 import type { Node, NodeCondition, NodeStatus } from "kubernetes-types/core/v1.js";
 import type { MachineInfo } from "./machine_info.js";
 import { rfc3339 } from "./pod_status.js";
+import { jsonEqual } from "../util/json_equal.js";
 
 export const KUBELET_VERSION = "v1.32.0-tk8s";
 export const NODE_STATUS_UPDATE_FREQUENCY_MS = 10_000;
@@ -113,15 +114,15 @@ export function buildNodeStatus(i: NodeStatusInput, previous: NodeStatus | undef
 }
 
 /** The status without heartbeat times: what "changed" means for the update loop. */
-function withoutHeartbeats(s: NodeStatus | undefined): string {
-  return JSON.stringify({ ...s, conditions: (s?.conditions ?? []).map((c) => ({ ...c, lastHeartbeatTime: undefined })), images: undefined });
+function withoutHeartbeats(s: NodeStatus | undefined): unknown {
+  return { ...s, conditions: (s?.conditions ?? []).map((c) => ({ ...c, lastHeartbeatTime: undefined })), images: undefined };
 }
 
 /** Whether to write `next`: it differs beyond heartbeats, or the report period passed since `lastReportMs`. */
 export function nodeStatusNeedsWrite(current: NodeStatus | undefined, next: NodeStatus, lastReportMs: number | null, nowMs: number): boolean {
   if (lastReportMs === null) return true;
   if (nowMs - lastReportMs >= NODE_STATUS_REPORT_FREQUENCY_MS) return true;
-  return withoutHeartbeats(current) !== withoutHeartbeats(next);
+  return !jsonEqual(withoutHeartbeats(current), withoutHeartbeats(next));
 }
 
 /** The Node to create at registration. */

@@ -19,7 +19,7 @@ import {
   defaultSecret,
   defaultService,
 } from "./core_v1.js";
-import { defaultEndpointSlice, defaultPriorityClass, defaultStorageClass } from "./other_groups.js";
+import { defaultCertificateSigningRequest, defaultEndpointSlice, defaultPriorityClass, defaultStorageClass } from "./other_groups.js";
 import { defaultPersistentVolumeClaim } from "./volume.js";
 import { items, type JsonObject } from "./fields.js";
 
@@ -44,6 +44,7 @@ const DEFAULTERS: ReadonlyMap<string, Defaulter> = new Map<string, Defaulter>([
   ["apps/v1/DaemonSet", defaultDaemonSet],
   ["batch/v1/Job", defaultJob],
   ["batch/v1/CronJob", defaultCronJob],
+  ["certificates.k8s.io/v1/CertificateSigningRequest", defaultCertificateSigningRequest],
   ["discovery.k8s.io/v1/EndpointSlice", defaultEndpointSlice],
   ["scheduling.k8s.io/v1/PriorityClass", defaultPriorityClass],
   ["storage.k8s.io/v1/StorageClass", defaultStorageClass],

@@ -57,6 +57,11 @@ export const FIELD_NUMBERS: Readonly<Record<string, Readonly<Record<string, numb
   "io.k8s.api.batch.v1.SuccessPolicy": { rules: 1 },
   "io.k8s.api.batch.v1.SuccessPolicyRule": { succeededIndexes: 1, succeededCount: 2 },
   "io.k8s.api.batch.v1.UncountedTerminatedPods": { succeeded: 1, failed: 2 },
+  "io.k8s.api.certificates.v1.CertificateSigningRequest": { metadata: 1, spec: 2, status: 3 },
+  "io.k8s.api.certificates.v1.CertificateSigningRequestCondition": { type: 1, status: 6, reason: 2, message: 3, lastUpdateTime: 4, lastTransitionTime: 5 },
+  "io.k8s.api.certificates.v1.CertificateSigningRequestList": { metadata: 1, items: 2 },
+  "io.k8s.api.certificates.v1.CertificateSigningRequestSpec": { request: 1, signerName: 7, expirationSeconds: 8, usages: 5, username: 2, uid: 3, groups: 4, extra: 6 },
+  "io.k8s.api.certificates.v1.CertificateSigningRequestStatus": { conditions: 1, certificate: 2 },
   "io.k8s.api.coordination.v1.Lease": { metadata: 1, spec: 2 },
   "io.k8s.api.coordination.v1.LeaseList": { metadata: 1, items: 2 },
   "io.k8s.api.coordination.v1.LeaseSpec": { holderIdentity: 1, leaseDurationSeconds: 2, acquireTime: 3, renewTime: 4, leaseTransitions: 5, strategy: 6, preferredHolder: 7 },
@@ -371,6 +376,8 @@ export const ZERO_VALUE_FIELDS: Readonly<Record<string, readonly string[]>> = {
   "io.k8s.api.batch.v1.PodFailurePolicyOnPodConditionsPattern": ["type", "status"],
   "io.k8s.api.batch.v1.PodFailurePolicyRule": ["action"],
   "io.k8s.api.batch.v1.SuccessPolicyRule": ["succeededIndexes", "succeededCount"],
+  "io.k8s.api.certificates.v1.CertificateSigningRequestCondition": ["type", "status"],
+  "io.k8s.api.certificates.v1.CertificateSigningRequestSpec": ["request", "signerName", "expirationSeconds"],
   "io.k8s.api.coordination.v1.LeaseSpec": ["holderIdentity", "leaseDurationSeconds", "leaseTransitions", "strategy", "preferredHolder"],
   "io.k8s.api.core.v1.AWSElasticBlockStoreVolumeSource": ["volumeID"],
   "io.k8s.api.core.v1.AppArmorProfile": ["type", "localhostProfile"],
@@ -524,5 +531,6 @@ export const ZERO_VALUE_FIELDS: Readonly<Record<string, readonly string[]>> = {
 
 /** List fields whose Go type is a named slice (`Verbs []string`): on the wire one message {repeated items = 1}. */
 export const WRAPPED_LISTS: Readonly<Record<string, readonly string[]>> = {
+  "io.k8s.api.certificates.v1.CertificateSigningRequestSpec": ["extra"],
   "io.k8s.apimachinery.pkg.apis.meta.v1.APIResource": ["verbs"],
 };

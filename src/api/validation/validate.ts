@@ -9,6 +9,7 @@ import { type FieldError } from "./field_errors.js";
 import * as apps from "./apps_v1.js";
 import * as batch from "./batch_v1.js";
 import * as core from "./core_v1.js";
+import * as certificates from "./certificates_v1.js";
 import { nameIsDNSSubdomain, objectMeta, validateNonnegativeField, validateObjectMeta, validateObjectMetaUpdate } from "./name_validation.js";
 import * as others from "./other_groups.js";
 
@@ -43,6 +44,7 @@ const KINDS: ReadonlyMap<string, KindValidation> = new Map<string, KindValidatio
   ["apps/StatefulSet", { create: apps.validateStatefulSet, update: apps.validateStatefulSetUpdate }],
   ["batch/CronJob", { create: batch.validateCronJob, update: batch.validateCronJobUpdate }],
   ["batch/Job", { create: batch.validateJob, update: batch.validateJobUpdate }],
+  ["certificates.k8s.io/CertificateSigningRequest", { create: certificates.validateCertificateSigningRequest, update: certificates.validateCertificateSigningRequestUpdate }],
   ["coordination.k8s.io/Lease", { create: others.validateLease, update: others.validateLeaseUpdate }],
   ["discovery.k8s.io/EndpointSlice", { create: others.validateEndpointSlice, update: others.validateEndpointSliceUpdate }],
   ["events.k8s.io/Event", { create: others.validateEventsV1Event, update: others.validateEventsV1EventUpdate }],
@@ -68,8 +70,9 @@ export function validateCreate(group: string, version: string, kind: string, obj
  * status fields that we do not have yet); `scale` checks the replica count.
  */
 export function validateUpdate(group: string, version: string, kind: string, obj: Obj, old: Obj, subresource?: string): FieldError[] {
-  if (subresource === "status" || subresource === "finalize") {
+  if (subresource === "status" || subresource === "finalize" || subresource === "approval") {
     const errs = validateObjectMetaUpdate(objectMeta(obj), objectMeta(old));
+    if (group === "certificates.k8s.io" && kind === "CertificateSigningRequest") errs.push(...certificates.validateCsrStatus(obj));
     if (subresource === "finalize") errs.push(...core.validateNamespace(obj).filter((e) => !e.field.startsWith("metadata.")));
     return errs;
   }

@@ -10,27 +10,13 @@ import { resolveSchema, type Definitions, type Schema } from "../../api/openapi/
 import { FieldSet, TypedValueError } from "./field_set.js";
 import { pathString, serializePathElement, type Path, type PathElement } from "./path_element.js";
 import { atomFor, isDeclaredField, ListItemError, listItemElement, mapChildSchema, schemaAtom, type Atom } from "./typed_schema.js";
+import { jsonEqual } from "../../util/json_equal.js";
+export { jsonEqual };
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-/** Deep equality of JSON values (key order does not matter). */
-export function jsonEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    return a.every((v, i) => jsonEqual(v, b[i]));
-  }
-  if (isPlainObject(a)) {
-    if (!isPlainObject(b)) return false;
-    const ak = Object.keys(a).filter((k) => a[k] !== undefined);
-    const bk = Object.keys(b).filter((k) => b[k] !== undefined);
-    if (ak.length !== bk.length) return false;
-    return ak.every((k) => Object.hasOwn(b, k) && jsonEqual(a[k], b[k]));
-  }
-  return false;
-}
 
 /** Which fields an edit added, changed or removed (upstream's `typed.Comparison`). */
 export interface Comparison {

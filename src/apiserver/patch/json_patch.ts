@@ -17,6 +17,8 @@
 import { ApiError, badRequest } from "../../api/status.js";
 import { goJsonKind, goQuote, hasOwn, isJsonMap, type JsonMap } from "./go_format.js";
 import { unprocessablePatch } from "./patch_errors.js";
+import { jsonEqual } from "../../util/json_equal.js";
+export { jsonEqual };
 
 /** patch.go maxJSONPatchOperations: bounds the work one request can ask for. */
 export const MAX_JSON_PATCH_OPERATIONS = 10_000;
@@ -376,18 +378,3 @@ function goJsonBytes(v: unknown): number {
   return Buffer.byteLength(s, "utf8") + extra;
 }
 
-/** Structural equality of JSON values (v4's lazyNode.equal). */
-export function jsonEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    return a.every((v, i) => jsonEqual(v, b[i]));
-  }
-  if (isJsonMap(a)) {
-    if (!isJsonMap(b)) return false;
-    const ka = Object.keys(a);
-    if (ka.length !== Object.keys(b).length) return false;
-    return ka.every((k) => hasOwn(b, k) && jsonEqual(a[k], b[k]));
-  }
-  return false;
-}

@@ -199,3 +199,27 @@ export async function issueServingCertificate(ca: KeyPairPem, commonName: string
   const issued = await issue(signer, { commonName, usage: "server", sans });
   return { certPem: issued.cert.toString("pem") + "\n", keyPem: (await keyToPem(issued.keys.privateKey)) + "\n" };
 }
+
+/**
+ * A self-signed serving certificate (a kubelet's, when it has no serving certificate from the cluster
+ * CA — upstream's kubelet default): the API server does not verify kubelets' serving certificates
+ * unless given --kubelet-certificate-authority.
+ */
+export async function selfSignedServingCertificate(commonName: string, sans: readonly string[]): Promise<KeyPairPem> {
+  const keys = await newKeys();
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: serial(),
+    name: subject(commonName, []),
+    notBefore: days(-1),
+    notAfter: days(365),
+    keys,
+    signingAlgorithm: SIGNING_ALGORITHM,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      new x509.SubjectAlternativeNameExtension(sans.map((s) => (isIP(s) !== 0 ? { type: "ip" as const, value: s } : { type: "dns" as const, value: s }))),
+    ],
+  });
+  return { certPem: cert.toString("pem") + "\n", keyPem: (await keyToPem(keys.privateKey)) + "\n" };
+}

@@ -1,9 +1,10 @@
 /**
- * Printers for coordination, discovery, events, policy, scheduling and storage, as upstream's
+ * Printers for certificates, coordination, discovery, events, policy, scheduling and storage, as upstream's
  * `AddHandlers` defines them. events.k8s.io Events have no printer of their own upstream: both event
  * APIs store one internal Event, so an events.k8s.io/v1 object is mapped to the core shape and printed
  * with the core event columns.
  */
+import type { CertificateSigningRequest } from "kubernetes-types/certificates/v1.js";
 import type { Lease } from "kubernetes-types/coordination/v1.js";
 import type { Event } from "kubernetes-types/core/v1.js";
 import type { Endpoint, EndpointPort, EndpointSlice } from "kubernetes-types/discovery/v1.js";
@@ -11,7 +12,7 @@ import type { Event as EventsV1Event } from "kubernetes-types/events/v1.js";
 import type { PodDisruptionBudget } from "kubernetes-types/policy/v1.js";
 import type { PriorityClass } from "kubernetes-types/scheduling/v1.js";
 import type { StorageClass } from "kubernetes-types/storage/v1.js";
-import { translateTimestampSince } from "./duration.js";
+import { humanDuration, translateTimestampSince } from "./duration.js";
 import { LIST_ENTRIES_SHOWN_MAX, intOrString, listWithMoreString } from "./format.js";
 import { eventPrinter } from "./core_printers.js";
 import { AGE_COLUMN, NAME_COLUMN, column, groupResource, type Printer } from "./printer.js";
@@ -182,8 +183,43 @@ export const storageClassPrinter: Printer = {
   },
 };
 
+/** upstream's extractCSRStatus: Denied, Approved or Pending, then `,Failed` and `,Issued` as they apply. */
+export function csrCondition(csr: CertificateSigningRequest): string {
+  const types = new Set((csr.status?.conditions ?? []).map((c) => c.type));
+  let status = types.has("Denied") ? "Denied" : types.has("Approved") ? "Approved" : "Pending";
+  if (types.has("Failed")) status += ",Failed";
+  if ((csr.status?.certificate ?? "") !== "") status += ",Issued";
+  return status;
+}
+
+export const certificateSigningRequestPrinter: Printer = {
+  columns: [
+    NAME_COLUMN,
+    AGE_COLUMN,
+    column("SignerName", "string", "CertificateSigningRequestSpec.signerName"),
+    column("Requestor", "string", "CertificateSigningRequestSpec.request"),
+    column("RequestedDuration", "string", "CertificateSigningRequestSpec.expirationSeconds"),
+    column("Condition", "string", "CertificateSigningRequestStatus.conditions"),
+  ],
+  print(obj, { nowMs }) {
+    const csr = obj as CertificateSigningRequest;
+    const seconds = csr.spec?.expirationSeconds;
+    return {
+      cells: [
+        nameOf(csr),
+        age(csr, nowMs),
+        csr.spec?.signerName || "<none>",
+        csr.spec?.username ?? "",
+        seconds === undefined || seconds === null ? "<none>" : humanDuration(seconds * 1000),
+        csrCondition(csr),
+      ],
+    };
+  },
+};
+
 /** Printers of the remaining groups by GroupResource. */
 export const OTHER_PRINTERS: ReadonlyMap<string, Printer> = new Map([
+  [groupResource("certificates.k8s.io", "certificatesigningrequests"), certificateSigningRequestPrinter],
   [groupResource("coordination.k8s.io", "leases"), leasePrinter],
   [groupResource("discovery.k8s.io", "endpointslices"), endpointSlicePrinter],
   [groupResource("events.k8s.io", "events"), eventsV1EventPrinter],

@@ -4,6 +4,8 @@
  * too). Reading sets it back from the item's revision.
  */
 import type { StoredItem } from "../storage/contract.js";
+import { jsonEqual } from "../../util/json_equal.js";
+export { jsonEqual };
 
 export type KubeObject = Record<string, any>;
 
@@ -27,18 +29,3 @@ export function deepCopy<T>(v: T): T {
   return structuredClone(v);
 }
 
-/** Deep equality of two JSON values (key order ignored). */
-export function jsonEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== typeof b || a === null || b === null || typeof a !== "object") return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a)) {
-    const bb = b as unknown[];
-    return a.length === bb.length && a.every((x, i) => jsonEqual(x, bb[i]));
-  }
-  const ao = a as Record<string, unknown>;
-  const bo = b as Record<string, unknown>;
-  const ak = Object.keys(ao).filter((k) => ao[k] !== undefined);
-  const bk = Object.keys(bo).filter((k) => bo[k] !== undefined);
-  return ak.length === bk.length && ak.every((k) => jsonEqual(ao[k], bo[k]));
-}

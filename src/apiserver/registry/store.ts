@@ -15,6 +15,7 @@ import { matchesLabels, parseLabelSelector, type LabelSelector } from "../select
 import { deepCopy, decodeItem, decodeStored, encodeObject, jsonEqual, type KubeObject } from "./codec.js";
 import { decodeContinue, encodeContinue, expiredContinue } from "./continue_token.js";
 import type { Strategy } from "./strategy.js";
+import type { UserInfo } from "../auth/authenticator.js";
 
 /** Retries of a read-modify-write (patch, delete) that lost a race to another writer. */
 const GUARANTEED_UPDATE_ATTEMPTS_MAX = 64;
@@ -31,6 +32,8 @@ export interface WriteContext {
   readonly manager: string;
   /** Warnings for the response's `Warning` headers. */
   readonly warnings: string[];
+  /** Who is writing (admission plugins that record or restrict by requester); absent for the server's own writes. */
+  readonly user?: UserInfo;
 }
 
 /** The steps the store runs on every object it writes, supplied by the API server (defaulting, validation, managed fields, admission). */
@@ -423,9 +426,9 @@ export class ResourceStore {
       next = this.present(next);
       next.metadata ??= {};
       if (this.info.namespaced) next.metadata.namespace = namespace;
-      if (subresource === "status") {
+      if (subresource === "status" || subresource === "approval") {
         await this.#d.pipeline.mutate(this.info, next, current, ctx);
-        next = this.#d.strategy.prepareForStatusUpdate(next, current);
+        next = this.#d.strategy.prepareForStatusUpdate(next, current, subresource);
       } else {
         await this.#d.pipeline.mutate(this.info, next, current, ctx);
         // Fields only the server sets come from the stored object.

@@ -16,8 +16,8 @@ export interface Strategy {
   readonly returnDeletedObject: boolean;
   prepareForCreate(obj: KubeObject): void;
   prepareForUpdate(obj: KubeObject, old: KubeObject): void;
-  /** The object a status update stores: the old object with the new status. */
-  prepareForStatusUpdate(obj: KubeObject, old: KubeObject): KubeObject;
+  /** The object a status (or CSR approval) update stores: the old object with the new status. */
+  prepareForStatusUpdate(obj: KubeObject, old: KubeObject, subresource?: string): KubeObject;
   /** Seconds a DELETE waits (0: delete now), given the client's gracePeriodSeconds if any. */
   gracePeriodSeconds(obj: KubeObject, requested: number | undefined): number;
 }
@@ -82,6 +82,27 @@ function generateJobSelector(job: KubeObject): void {
   };
 }
 
+/** The CSR conditions only the approval subresource may add or change. */
+const APPROVAL_CONDITIONS = new Set(["Approved", "Denied"]);
+
+/**
+ * Upstream's CSR status strategies: `/approval` changes the Approved and Denied conditions and nothing
+ * else; `/status` (the signer) changes the certificate and the other conditions but never approval.
+ */
+function csrStatus(wanted: KubeObject, old: KubeObject, subresource: string): KubeObject {
+  const conditions = (s: KubeObject, approval: boolean): KubeObject[] =>
+    ((s.conditions ?? []) as KubeObject[]).filter((c) => APPROVAL_CONDITIONS.has(String(c.type)) === approval);
+  const approval = subresource === "approval";
+  const next: KubeObject = { ...deepCopy(old) };
+  next.conditions = approval ? [...conditions(wanted, true), ...conditions(old, false)] : [...conditions(old, true), ...conditions(wanted, false)];
+  if (next.conditions.length === 0) delete next.conditions;
+  if (!approval) {
+    if (wanted.certificate === undefined) delete next.certificate;
+    else next.certificate = wanted.certificate;
+  }
+  return next;
+}
+
 export function strategyFor(info: ResourceInfo): Strategy {
   const hasStatus = info.subresources.some((s) => s.name === "status");
   const tracksGeneration = GENERATION_RESOURCES.has(info.resource);
@@ -109,6 +130,8 @@ export function strategyFor(info: ResourceInfo): Strategy {
         else obj.status = deepCopy(old.status);
       }
       if (resource === "namespaces") obj.spec = deepCopy(old.spec ?? {});
+      // A CertificateSigningRequest's spec is what was signed for: only its metadata may change.
+      if (resource === "certificatesigningrequests") obj.spec = deepCopy(old.spec ?? {});
       if (tracksGeneration) {
         const gen = Number(old.metadata?.generation ?? 1);
         obj.metadata.generation = jsonEqual(specOf(obj), specOf(old)) ? gen : gen + 1;
@@ -116,9 +139,9 @@ export function strategyFor(info: ResourceInfo): Strategy {
         obj.metadata.generation = old.metadata.generation;
       }
     },
-    prepareForStatusUpdate(obj, old) {
+    prepareForStatusUpdate(obj, old, subresource) {
       const next = deepCopy(old);
-      next.status = obj.status;
+      next.status = resource === "certificatesigningrequests" ? csrStatus(obj.status ?? {}, old.status ?? {}, subresource ?? "status") : obj.status;
       next.metadata.resourceVersion = obj.metadata?.resourceVersion;
       // Upstream's status strategies reset the spec (and, for the apps kinds, the labels) but keep the
       // writer's other metadata: annotations such as deployment.kubernetes.io/revision travel with status.
