@@ -14,12 +14,18 @@ describe("workloads on a single-node tk8s server", { timeout: 240_000 }, () => {
     server = await startApiServer({ cluster: true });
   }, { timeout: 90_000 });
   after(async () => {
-    if (server !== undefined) kubectl(server, ["delete", "deploy,job,sts,ds", "--all", "--wait=true", "--timeout=30s"]);
+    if (server !== undefined) kubectl(server, ["delete", "cronjob,deploy,job,sts,ds", "--all", "--wait=true", "--timeout=30s"]);
     await server?.stop();
   }, { timeout: 60_000 });
 
   const ok = (args: string[], input?: string) => kubectlOk(server, args, input === undefined ? {} : { input });
   const jsonpath = (args: string[], path: string) => ok([...args, "-o", `jsonpath=${path}`]);
+
+  test("a CronJob is created (it fires on the next minute; a later test checks it)", () => {
+    // Created first so its minute passes while the other tests run.
+    ok(["create", "cronjob", "tick", "--image=busybox:1.36", "--schedule=* * * * *", "--", "sh", "-c", "echo tick"]);
+    assert.equal(jsonpath(["get", "cronjob", "tick"], "{.spec.schedule}"), "* * * * *");
+  });
 
   test("the node registers and is Ready", async () => {
     await eventually(() => jsonpath(["get", "nodes"], "{.items[0].status.conditions[?(@.type==\"Ready\")].status}") === "True", 30_000, "a Ready node");
@@ -113,6 +119,16 @@ spec:
     assert.equal(r.code, 1);
     assert.match(r.stderr, /pods "p3" is forbidden: exceeded quota: q, requested: pods=1, used: pods=2, limited: pods=2/);
     ok(["delete", "namespace", "limited", "--timeout=90s"]);
+  });
+
+  test("the CronJob fired: a Job it owns ran to completion, its log reads back, and the CronJob records it", async () => {
+    await eventually(() => jsonpath(["get", "cronjob", "tick"], "{.status.lastSuccessfulTime}") !== "", 90_000, "a successful run of the CronJob");
+    const job = jsonpath(["get", "jobs"], "{.items[?(@.metadata.ownerReferences[0].name==\"tick\")].metadata.name}").split(" ")[0]!;
+    assert.match(job, /^tick-\d+$/, "upstream's name: the CronJob's name and the scheduled time in minutes");
+    assert.equal(jsonpath(["get", "job", job], "{.metadata.ownerReferences[0].kind}"), "CronJob");
+    assert.equal(ok(["logs", `job/${job}`]), "tick\n");
+    assert.notEqual(jsonpath(["get", "cronjob", "tick"], "{.status.lastScheduleTime}"), "");
+    ok(["delete", "cronjob", "tick"]);
   });
 
   test("deleting a namespace stops and removes its pods, then the namespace", () => {
