@@ -25,7 +25,7 @@ import { mutateCsrOnCreate, populateCsrConditionTimestamps } from "./admission/c
 import { admitNodeRequest, nodeIdentity } from "./admission/node_restriction.js";
 import { ServiceAllocator } from "./admission/service_allocator.js";
 import { podQuotaDelta, quotaAdmission } from "../api/quota/quota_admission.js";
-import { decodeItem, type KubeObject } from "./registry/codec.js";
+import { decodeItem, deepCopy, type KubeObject } from "./registry/codec.js";
 import { strategyFor } from "./registry/strategy.js";
 import { handleResource, storeLookup, writeObject } from "./resource_handler.js";
 import { kubeletEndpoint, kubeletPath, proxyLogs, tunnelUpgrade, type KubeletClientCredentials } from "./proxy/kubelet_proxy.js";
@@ -69,6 +69,9 @@ export interface ApiServerOptions {
   /** --enable-bootstrap-token-auth: bearer tokens backed by kube-system bootstrap-token Secrets (node joins). */
   readonly enableBootstrapTokenAuth?: boolean;
 }
+
+/** How often a pod create retries charging a quota that changed under it before giving up with 409. */
+const QUOTA_CHARGE_ATTEMPTS_MAX = 5;
 
 /** Pod subresources served by the pod's kubelet through this server. */
 const KUBELET_SUBRESOURCES = new Set(["log", "exec", "attach", "portforward"]);
@@ -223,25 +226,40 @@ export class ApiServer {
         const node = nodeIdentity(ctx.user);
         if (node !== null) admitNodeRequest(node, old === null ? "CREATE" : "UPDATE", info, String(obj.metadata?.name ?? ""), obj, old);
         await base.validate(info, obj, old, ctx, sub);
-        if (old === null && info.group === "" && info.resource === "pods") this.#admitPodQuota(obj);
+        if (old === null && info.group === "" && info.resource === "pods") await this.#admitPodQuota(obj, ctx.dryRun);
       },
       trackManagedFields: (info, obj, old, ctx, sub) => base.trackManagedFields(info, obj, old, ctx, sub),
     };
   }
 
   /**
-   * ResourceQuota admission for a pod being created: every quota of its namespace must have room for
-   * what the pod is charged, or the create is refused with upstream's `exceeded quota` 403. Usage is
-   * the quota's status (kept by the resource quota controller); this server does not charge it itself,
-   * so creates racing within one controller resync can overshoot a quota by their sum.
+   * ResourceQuota admission for a pod being created, as upstream's quota evaluator does it: every quota
+   * of its namespace must have room for what the pod is charged, or the create is refused with
+   * upstream's `exceeded quota` 403; then the charge is written into each quota's status.used with the
+   * quota's resourceVersion as precondition (a lost race re-reads and re-checks), so concurrent creates
+   * cannot overshoot. A create that fails after its charge leaves usage high until the resource quota
+   * controller recomputes it, as upstream.
    */
-  #admitPodQuota(pod: KubeObject): void {
+  async #admitPodQuota(pod: KubeObject, dryRun: boolean): Promise<void> {
     const ns = String(pod.metadata?.namespace ?? "");
-    const quotas = this.#cached("", "resourcequotas").filter((q) => q.metadata?.namespace === ns);
-    for (const quota of quotas) {
-      const verdict = quotaAdmission(quota as never, podQuotaDelta(quota as never, pod as never));
-      if (!verdict.allowed) {
-        throw new ApiError("Forbidden", 403, `pods "${String(pod.metadata?.name ?? "")}" is forbidden: ${verdict.message}`, { name: pod.metadata?.name, kind: "pods" });
+    const quotas = this.store("", "v1", "resourcequotas");
+    for (const cached of this.#cached("", "resourcequotas").filter((q) => q.metadata?.namespace === ns)) {
+      const name = String(cached.metadata?.name ?? "");
+      for (let attempt = 0; ; attempt++) {
+        const quota = attempt === 0 ? cached : await quotas.get(ns, name);
+        const verdict = quotaAdmission(quota as never, podQuotaDelta(quota as never, pod as never));
+        if (!verdict.allowed) {
+          throw new ApiError("Forbidden", 403, `pods "${String(pod.metadata?.name ?? "")}" is forbidden: ${verdict.message}`, { name: pod.metadata?.name, kind: "pods" });
+        }
+        if (dryRun || Object.keys(verdict.newUsed).length === 0) break;
+        const charged = deepCopy(quota);
+        charged.status = { ...(charged.status ?? {}), used: { ...(charged.status?.used ?? {}), ...verdict.newUsed } };
+        try {
+          await quotas.update(ns, name, charged, { dryRun: false, now: new Date(), manager: "resource-quota-admission", warnings: [] }, "status");
+          break;
+        } catch (err) {
+          if (!(err instanceof ApiError && err.code === 409) || attempt >= QUOTA_CHARGE_ATTEMPTS_MAX) throw err;
+        }
       }
     }
   }

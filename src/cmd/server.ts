@@ -30,7 +30,8 @@ import { randomBytes, randomUUID } from "node:crypto";
 import type { ApiError } from "../api/status.js";
 import { bootstrapTokenSecret, newBootstrapToken, type BootstrapToken } from "../apiserver/auth/bootstrap_token.js";
 import { formatJoinToken, parseJoinToken } from "../join/join_token.js";
-import { issueServingCertificate } from "../apiserver/pki/pki.js";
+import { issueClientCertificate, issueServingCertificate } from "../apiserver/pki/pki.js";
+import { NODES_GROUP } from "../apiserver/auth/authorizer.js";
 import { SERVICE_CLUSTER_IP_RANGE_DEFAULT } from "../apiserver/admission/service_allocator.js";
 import { InformerFactory } from "../client/informer_factory.js";
 import { loadKubeconfig } from "../client/kubeconfig.js";
@@ -174,6 +175,7 @@ async function runServer(flags: ServerFlags): Promise<void> {
   let scheduler: KubeScheduler | null = null;
   let schedulerElector: LeaderElector | null = null;
   let agent: NodeAgent | null = null;
+  let kubeletClient: RestClient | null = null;
   if (flags.disableControllerManager !== true) {
     controllers = new ControllerManager(env, client, {
       rootCaPem: pki.ca.certPem,
@@ -211,10 +213,19 @@ async function runServer(flags: ServerFlags): Promise<void> {
   if (flags.disableAgent !== true) {
     const nodeName = (flags.nodeName ?? os.hostname()).toLowerCase();
     const serving = await issueServingCertificate(pki.ca, nodeName, [nodeName, advertiseAddress, "127.0.0.1", "localhost"]);
+    // This node's kubelet is a node like any other: it acts as system:node:<name>, not as the admin, so
+    // the node authorization rules and NodeRestriction apply to it as to a joined agent.
+    const identity = await issueClientCertificate(pki.ca, `system:node:${nodeName}`, [NODES_GROUP]);
+    const kubeletKubeconfig = path.join(dataDir, "kubelet.kubeconfig");
+    await fs.writeFile(
+      kubeletKubeconfig,
+      renderKubeconfig({ server: `https://${host}:${boundPort}`, caPem: pki.ca.certPem, userName: `system:node:${nodeName}`, clientCertPem: identity.certPem, clientKeyPem: identity.keyPem }),
+      { mode: 0o600 },
+    );
+    kubeletClient = new RestClient(loadKubeconfig(kubeletKubeconfig, { component: "kubelet" }));
     agent = new NodeAgent({
       env,
-      client,
-      informers,
+      client: kubeletClient,
       nodeName,
       nodeIP: advertiseAddress,
       rootDir: path.join(dataDir, "kubelet"),
@@ -235,6 +246,7 @@ async function runServer(flags: ServerFlags): Promise<void> {
   await untilShutdownSignal(env.log);
   process.stdout.write("tk8s: shutting down\n");
   await agent?.stop();
+  kubeletClient?.close();
   await schedulerElector?.stop();
   scheduler?.stop();
   await controllers?.stop();
