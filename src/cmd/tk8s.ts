@@ -3,6 +3,7 @@ import { Command, CommanderError } from "commander";
 import { addAgentCommand } from "./agent.js";
 import { addDatastoreCommand } from "./datastore.js";
 import { addServerCommand } from "./server.js";
+import { addTokenCommand } from "./token.js";
 
 export const TK8S_VERSION = "0.1.0";
 
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   addDatastoreCommand(program);
   addServerCommand(program);
   addAgentCommand(program);
+  addTokenCommand(program);
   return program;
 }
 

@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { kubectl, kubectlAvailable, kubectlOk, startApiServer, type ApiServerProcess } from "../harness/apiserver_process.js";
 import { runAgentToExit, startAgent, type AgentProcess } from "../harness/agent_process.js";
+import { TK8S_ENTRY } from "../harness/datastore_process.js";
 import { eventually } from "./background_kubectl.js";
 import { renderKubeconfig } from "../../src/apiserver/pki/kubeconfig.js";
 
@@ -156,5 +157,23 @@ spec:
     assert.match(agent.output(), /using the node credentials in .*kubelet\.kubeconfig/);
     assert.doesNotMatch(agent.output(), /certificate signing request/);
     await eventually(() => ready(AGENT_NODE) === "True", 30_000, `node ${AGENT_NODE} Ready again`);
+  });
+
+  test("tk8s token create issues another join token; list shows it; after delete it no longer joins a node", async () => {
+    const tk8s = (...args: string[]) => spawnSync(process.execPath, [TK8S_ENTRY, "token", ...args, "--kubeconfig", server.kubeconfig], { encoding: "utf8", timeout: 30_000 });
+    const created = tk8s("create", "--ttl", "1h", "--description", "e2e");
+    assert.equal(created.status, 0, created.stderr);
+    const m = /^tk8s agent --server (https:\/\/127\.0\.0\.1:\d+) --token (K10[0-9a-f]{64}::([a-z0-9]{6})\.[a-z0-9]{16})\n$/.exec(created.stdout);
+    assert.ok(m !== null, created.stdout);
+    assert.equal(m[1], server.url);
+    const [, , token, id] = m;
+    assert.match(tk8s("list").stdout, new RegExp(`^TOKEN-ID\\s+EXPIRES\\s+USAGES\\s+DESCRIPTION\\n(.*\\n)*${id}\\s+\\d{4}-\\d\\d-\\d\\dT\\S+\\s+authentication\\s+e2e\\n`, "m"));
+    const second = await startAgent(server, { nodeName: "agent-2", tokenArgs: ["--token", token!] });
+    await second.stop();
+    assert.equal(tk8s("delete", id!).stdout, `bootstrap token "${id}" deleted\n`);
+    const refused = await runAgentToExit(server, ["--token", token!, "--data-dir", join(agentDir, "revoked"), "--node-name", "agent-3"]);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.output, /tk8s: Unauthorized/);
+    ok(["delete", "node", "agent-2"]);
   });
 });
