@@ -1,7 +1,7 @@
 /**
  * Everything one node runs, put together: the built-in process runtime, the kubelet over it, and the
- * kubelet's HTTPS server (logs, exec, attach) backed by the kubelet's view of its pods. `tk8s server`
- * runs one in-process; `tk8s agent` (a later piece) runs one on another machine.
+ * kubelet's HTTPS server (logs, exec, attach, port-forward) backed by the kubelet's view of its pods.
+ * `tk8s server` runs one in-process; `tk8s agent` (a later piece) runs one on another machine.
  */
 import * as path from "node:path";
 import type { Env } from "../env/env.js";
@@ -69,6 +69,16 @@ export class NodeAgent {
         const res = await this.runtime.attach({ containerId: id, ...streams });
         if (res.stream === undefined) throw new ApiError("InternalError", 500, "the runtime returned no attach stream");
         return res.stream;
+      },
+      portForward: async (ns, pod) => {
+        const sandboxId = await this.#kubelet?.podSandboxId(ns, pod);
+        // upstream's kubelet server: a pod it does not run is a 404 with this text.
+        if (sandboxId === null || sandboxId === undefined) throw new ApiError("NotFound", 404, "pod does not exist");
+        const res = await this.runtime.portForward({ podSandboxId: sandboxId });
+        const forwarder = res.forwarder;
+        if (forwarder === undefined) throw new ApiError("InternalError", 500, "the runtime returned no port forwarder");
+        // Messages name the sandbox with an empty uid, as with the CRI streaming server of containerd.
+        return { podName: sandboxId, uid: "", connect: (port) => forwarder.connect(port) };
       },
     };
     this.#server = new KubeletServer({

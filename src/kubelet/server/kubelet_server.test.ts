@@ -10,7 +10,9 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import * as http from "node:http";
 import * as https from "node:https";
+import type { AddressInfo } from "node:net";
 import { startInProcessApiServer, type InProcessApiServer } from "../../../test/harness/inprocess_apiserver.js";
 import { issueServingCertificate } from "../../apiserver/pki/pki.js";
 import { MemoryLogger } from "../../env/memory_logger.js";
@@ -25,6 +27,7 @@ let api: InProcessApiServer;
 let runtime: ProcessRuntime;
 let server: KubeletServer;
 let root: string;
+const log = new MemoryLogger();
 let sandboxId = "";
 const containers = new Map<string, string>();
 
@@ -59,7 +62,6 @@ function kubectl(args: string[], input?: string): Promise<{ status: number | nul
 before(async () => {
   api = await startInProcessApiServer();
   root = mkdtempSync(join(tmpdir(), "tk8s-kubelet-server-"));
-  const log = new MemoryLogger();
   runtime = new ProcessRuntime({ root: join(root, "runtime"), clock: nodeClock, log });
   const config: PodSandboxConfig = { metadata: { name: "web", uid: "uid-web", namespace: "default" }, logDirectory: join(root, "logs") };
   sandboxId = (await runtime.runPodSandbox({ config })).podSandboxId;
@@ -89,6 +91,11 @@ before(async () => {
       const res = await runtime.attach({ containerId: containers.get(`${ns}/${pod}/${container}`)!, ...streams });
       return res.stream!;
     },
+    async portForward(ns, pod) {
+      if (`${ns}/${pod}` !== "default/web") throw new ApiError("NotFound", 404, "pod does not exist");
+      const { forwarder } = await runtime.portForward({ podSandboxId: sandboxId });
+      return { podName: sandboxId, uid: "", connect: (port) => forwarder!.connect(port) };
+    },
   };
   const serving = await issueServingCertificate({ certPem: api.ca, keyPem: api.caKey }, "n1", ["127.0.0.1", "localhost"]);
   server = new KubeletServer({ backend, tls: { certPem: serving.certPem, keyPem: serving.keyPem, caPem: api.ca }, clock: nodeClock, log, bindAddress: "127.0.0.1", port: 0 });
@@ -99,6 +106,8 @@ before(async () => {
   assert.equal(await apiRequest("/api/v1/nodes/n1/status", "PATCH", status, "application/merge-patch+json"), 200);
   const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: "web" }, spec: { nodeName: "n1", containers: [{ name: "app", image: "busybox" }] } };
   assert.equal(await apiRequest("/api/v1/namespaces/default/pods", "POST", pod), 201);
+  // kubectl port-forward refuses a pod that is not Running; no kubelet runs here to say so.
+  assert.equal(await apiRequest("/api/v1/namespaces/default/pods/web/status", "PATCH", { status: { phase: "Running" } }, "application/merge-patch+json"), 200);
 });
 
 after(async () => {
@@ -133,4 +142,133 @@ test("kubectl exec -i streams stdin to the command and ends it at end of input",
   const r = await kubectl(["exec", "-i", "web", "--", "/bin/cat"], "piped through\n");
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout, "piped through\n");
+});
+
+/** kubectl port-forward left running: resolves with the local port once kubectl says it is forwarding. */
+async function portForward(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ localPort: number; output: () => string; exited: Promise<number | null>; stop: () => Promise<void>; interrupt: () => Promise<void> }> {
+  const child = spawn(KUBECTL, ["--kubeconfig", api.kubeconfig, "port-forward", ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  const deadline = Date.now() + 20_000;
+  let m: RegExpMatchArray | null = null;
+  // Bounded by the deadline.
+  while ((m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out)) === null) {
+    if (Date.now() > deadline || child.exitCode !== null) {
+      child.kill("SIGKILL");
+      throw new Error(`kubectl port-forward did not start:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return {
+    localPort: Number(m[1]),
+    output: () => out,
+    exited,
+    stop: async () => {
+      if (child.exitCode === null) child.kill("SIGTERM");
+      await exited;
+    },
+    interrupt: async () => {
+      if (child.exitCode === null) child.kill("SIGINT");
+      await exited;
+    },
+  };
+}
+
+function httpGet(port: number, path = "/"): Promise<{ status: number; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: "127.0.0.1", port, path, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (d: Buffer) => chunks.push(d));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+  });
+}
+
+/** An HTTP server standing in for the pod's process (the process runtime shares the host's network). */
+async function podHttpServer(): Promise<{ port: number; close: () => Promise<void> }> {
+  const big = Buffer.alloc(1024 * 1024, "x");
+  const srv = http.createServer((req, res) => {
+    if (req.url === "/big") return res.end(big);
+    let body = "";
+    req.on("data", (d: Buffer) => (body += d.toString()));
+    req.on("end", () => res.end(`hi ${req.method} ${req.url} ${body}`));
+  });
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
+  return { port: (srv.address() as AddressInfo).port, close: () => new Promise<void>((r) => srv.close(() => r())) };
+}
+
+for (const [name, env, transport] of [
+  ["SPDY tunnelled over WebSocket (kubectl's default)", {}, "websocket"],
+  ["a plain SPDY upgrade (KUBECTL_PORT_FORWARD_WEBSOCKETS=false)", { KUBECTL_PORT_FORWARD_WEBSOCKETS: "false" }, "spdy"],
+] as const) {
+  test(`kubectl port-forward reaches the pod's port through the API server over ${name}`, async () => {
+    const pod = await podHttpServer();
+    const pf = await portForward(["pod/web", `:${pod.port}`], env).catch(async (err) => {
+      await pod.close();
+      throw err;
+    });
+    try {
+      const first = await httpGet(pf.localPort, "/one");
+      assert.equal(first.body.toString(), "hi GET /one ");
+      const second = await httpGet(pf.localPort, "/two");
+      assert.equal(second.body.toString(), "hi GET /two ");
+      // Larger than SPDY's 64 KiB window: kubectl's spdystream never sends WINDOW_UPDATE.
+      const big = await httpGet(pf.localPort, "/big");
+      assert.equal(big.body.length, 1024 * 1024);
+      const concurrent = await Promise.all([1, 2, 3, 4, 5].map((i) => httpGet(pf.localPort, `/c${i}`)));
+      assert.deepEqual(concurrent.map((r) => r.body.toString()), [1, 2, 3, 4, 5].map((i) => `hi GET /c${i} `));
+      assert.match(pf.output(), /Handling connection for \d+/);
+      const upgrades = log.records.filter((r) => r.msg === "port-forward upgraded").map((r) => r.fields.transport);
+      assert.equal(upgrades.at(-1), transport, pf.output());
+    } finally {
+      await pf.stop();
+      await pod.close();
+    }
+  });
+}
+
+test("kubectl port-forward to a port nobody listens on prints the kubelet's error, as upstream's kubectl then ends the forward", async () => {
+  const pod = await podHttpServer();
+  const closed = await podHttpServer();
+  await closed.close();
+  const pf = await portForward(["pod/web", `:${pod.port}`, `:${closed.port}`]).catch(async (err) => {
+    await pod.close();
+    throw err;
+  });
+  try {
+    const forwarded = [...pf.output().matchAll(/Forwarding from 127\.0\.0\.1:(\d+) -> (\d+)/g)].map((m) => [Number(m[1]), Number(m[2])] as const);
+    const good = forwarded.find(([, remote]) => remote === pod.port)![0];
+    const bad = forwarded.find(([, remote]) => remote === closed.port)![0];
+    assert.equal((await httpGet(good, "/before")).body.toString(), "hi GET /before ");
+    await assert.rejects(httpGet(bad, "/"));
+    let timer: NodeJS.Timeout | undefined;
+    const code = await Promise.race([pf.exited, new Promise<string>((r) => (timer = setTimeout(() => r("still running"), 10_000)))]);
+    clearTimeout(timer);
+    assert.equal(code, 1, pf.output());
+    assert.match(pf.output(), new RegExp(`error forwarding port ${closed.port} to pod ${sandboxId}, uid : failed to connect to localhost:${closed.port} inside the host network of sandbox \\\\"${sandboxId}\\\\": connect ECONNREFUSED`));
+    assert.match(pf.output(), /lost connection to pod/);
+  } finally {
+    await pf.stop();
+    await pod.close();
+  }
+});
+
+test("kubectl port-forward ends cleanly on SIGINT, like Ctrl-C", async () => {
+  const pod = await podHttpServer();
+  const pf = await portForward(["pod/web", `:${pod.port}`]).catch(async (err) => {
+    await pod.close();
+    throw err;
+  });
+  try {
+    assert.equal((await httpGet(pf.localPort, "/x")).body.toString(), "hi GET /x ");
+  } finally {
+    await pf.interrupt();
+    await pod.close();
+  }
+  assert.equal(await pf.exited, 0, pf.output());
+  await assert.rejects(httpGet(pf.localPort, "/after"));
 });

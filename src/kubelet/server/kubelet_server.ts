@@ -4,7 +4,10 @@
  * server's kubelet client certificate) get in, standing in for upstream's webhook authorization.
  * `/containerLogs/{ns}/{pod}/{container}` streams the container's CRI log as text with kubectl's
  * options; `/exec/...` and `/attach/...` upgrade to WebSocket and speak the channel protocol.
- * `/healthz` answers `ok`. (Port-forward speaks SPDY; it is not served yet.)
+ * `/portForward/{ns}/{pod}` speaks SPDY/3.1 (`portforward.k8s.io`), either after a plain
+ * `Upgrade: SPDY/3.1` or tunnelled in WebSocket binary messages (subprotocol
+ * `SPDY/3.1+portforward.k8s.io`, what kubectl 1.31+ tries first): see port_forward.ts.
+ * `/healthz` answers `ok`.
  */
 import * as https from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -16,12 +19,18 @@ import type { Clock, Logger } from "../../env/env.js";
 import { ApiError, badRequest } from "../../api/status.js";
 import { readLogs, type LogStream } from "../cri/cri_log.js";
 import type { StreamSession } from "../cri/cri.js";
+import { PORT_FORWARD_PROTOCOL_V1, PORT_FORWARD_WEBSOCKET_PROTOCOL, PortForwardSession, type PortForwardTarget } from "./port_forward.js";
+import type { SpdyTransport } from "./spdy/session.js";
 import { CHANNEL_PROTOCOLS, CLOSE, ERROR, RESIZE, STDERR, STDIN, STDOUT, exitStatus, frame, parseResize, selectProtocol } from "./channel_protocol.js";
 
 /** upstream's --port. */
 export const KUBELET_PORT = 10250;
 /** Bounds a WebSocket message from the client (stdin chunks, resizes). */
 const CLIENT_MESSAGE_BYTES_MAX = 1024 * 1024;
+/** Bounds a tunnelled SPDY message (one frame or a few: kubectl writes 32 KiB data frames). */
+const TUNNEL_MESSAGE_BYTES_MAX = 2 * 1024 * 1024;
+/** Bytes handed to a WebSocket and not yet on the wire before the SPDY session waits. */
+const TUNNEL_BUFFERED_BYTES_MAX = 1024 * 1024;
 
 /** What the server needs from the kubelet: where a container's log is, and its streams. */
 export interface StreamingBackend {
@@ -31,6 +40,8 @@ export interface StreamingBackend {
   containerRunning(namespace: string, pod: string, container: string): Promise<boolean>;
   exec(namespace: string, pod: string, container: string, command: readonly string[], streams: StreamOptions): Promise<StreamSession>;
   attach(namespace: string, pod: string, container: string, streams: StreamOptions): Promise<StreamSession>;
+  /** The pod's ports; throws ApiError (404 `pod does not exist`) when the pod has no running sandbox. */
+  portForward(namespace: string, pod: string): Promise<PortForwardTarget>;
 }
 
 export interface StreamOptions {
@@ -65,6 +76,15 @@ function writeStatus(res: ServerResponse, err: ApiError): void {
 export class KubeletServer {
   readonly #o: KubeletServerOptions;
   readonly #wss = new WebSocketServer({ noServer: true, maxPayload: CLIENT_MESSAGE_BYTES_MAX, handleProtocols: (set) => selectProtocol(set) ?? false });
+  /**
+   * kubectl's tunnelling subprotocol, `SPDY/3.1+portforward.k8s.io`, holds a '/', which is not an RFC 7230
+   * token, so ws refuses the header ("Invalid Sec-WebSocket-Protocol header") although Go's gorilla
+   * client sends it. The server checks it itself, hides it from ws, and names it in the 101 answer.
+   */
+  readonly #tunnelWss = new WebSocketServer({ noServer: true, maxPayload: TUNNEL_MESSAGE_BYTES_MAX }).on("headers", (headers: string[]) => {
+    headers.push(`Sec-WebSocket-Protocol: ${PORT_FORWARD_WEBSOCKET_PROTOCOL}`);
+  });
+  readonly #portForwards = new Set<PortForwardSession>();
   #server: https.Server | null = null;
 
   constructor(options: KubeletServerOptions) {
@@ -87,6 +107,8 @@ export class KubeletServer {
 
   async close(): Promise<void> {
     for (const c of this.#wss.clients) c.terminate();
+    for (const c of this.#tunnelWss.clients) c.terminate();
+    for (const pf of this.#portForwards) pf.spdy.transportClosed();
     const server = this.#server;
     if (server === null) return;
     server.closeAllConnections();
@@ -173,6 +195,7 @@ export class KubeletServer {
     if (!this.#authorized(req)) return refuse(new ApiError("Forbidden", 403, "Forbidden"));
     const parts = url.pathname.split("/").filter((p) => p !== "").map(decodeURIComponent);
     const kind = parts[0];
+    if (kind === "portForward" && (parts.length === 3 || parts.length === 4)) return this.#portForward(req, socket, head, parts[1]!, parts[2]!, refuse);
     if ((kind !== "exec" && kind !== "attach") || parts.length !== 4) return refuse(new ApiError("NotFound", 404, "404 page not found"));
     const protocols = String(req.headers["sec-websocket-protocol"] ?? "").split(",").map((s) => s.trim());
     if (selectProtocol(protocols) === null) {
@@ -194,6 +217,92 @@ export class KubeletServer {
       return refuse(err instanceof ApiError ? err : new ApiError("InternalError", 500, err instanceof Error ? err.message : String(err)));
     }
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#pump(ws, session, command));
+  }
+
+  /**
+   * Upgrades a port-forward request. WebSocket first (kubectl's SPDY-over-WebSocket tunnel), else a SPDY
+   * upgrade with upstream's httpstream.Handshake: the client's X-Stream-Protocol-Version must include
+   * portforward.k8s.io (none at all is a pre-1.4 client and is let in).
+   */
+  async #portForward(req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, pod: string, refuse: (err: ApiError) => void): Promise<void> {
+    const upgrade = String(req.headers.upgrade ?? "").toLowerCase();
+    const websocket = upgrade === "websocket";
+    if (websocket) {
+      const offered = String(req.headers["sec-websocket-protocol"] ?? "").split(",").map((p) => p.trim());
+      if (!offered.includes(PORT_FORWARD_WEBSOCKET_PROTOCOL)) {
+        return refuse(badRequest(`unable to upgrade: the client offered no supported protocol: supported: ${PORT_FORWARD_WEBSOCKET_PROTOCOL}`));
+      }
+    } else {
+      const connection = String(req.headers.connection ?? "").toLowerCase();
+      if (!connection.includes("upgrade") || !upgrade.includes("spdy/3.1")) return refuse(badRequest("unable to upgrade: missing upgrade headers in request"));
+      const raw = req.headers["x-stream-protocol-version"];
+      const offered = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v !== "");
+      if (offered.length > 0 && !offered.includes(PORT_FORWARD_PROTOCOL_V1)) {
+        return refuse(new ApiError("Forbidden", 403, `unable to upgrade: unable to negotiate protocol: client supports [${offered.join(" ")}], server accepts [${PORT_FORWARD_PROTOCOL_V1}]`));
+      }
+    }
+    let target: PortForwardTarget;
+    try {
+      target = await this.#o.backend.portForward(namespace, pod);
+    } catch (err) {
+      return refuse(err instanceof ApiError ? err : new ApiError("InternalError", 500, err instanceof Error ? err.message : String(err)));
+    }
+    const log = this.#o.log.child({ portForward: `${namespace}/${pod}` });
+    log.debug("port-forward upgraded", { transport: websocket ? "websocket" : "spdy" });
+    if (websocket) {
+      delete req.headers["sec-websocket-protocol"];
+      this.#tunnelWss.handleUpgrade(req, socket, head, (ws) => {
+        let unsent = 0;
+        let full = false;
+        const transport: SpdyTransport = {
+          write: (bytes) => {
+            if (ws.readyState !== ws.OPEN) return true;
+            unsent += bytes.length;
+            ws.send(bytes, { binary: true }, () => {
+              unsent -= bytes.length;
+              if (full && unsent <= TUNNEL_BUFFERED_BYTES_MAX / 2) {
+                full = false;
+                pf.spdy.transportDrained();
+              }
+            });
+            if (unsent > TUNNEL_BUFFERED_BYTES_MAX) full = true;
+            return !full;
+          },
+          end: () => ws.close(1000),
+          pause: () => ws.pause(),
+          resume: () => ws.resume(),
+        };
+        const pf = new PortForwardSession(transport, { target, clock: this.#o.clock, log });
+        this.#portForwards.add(pf);
+        ws.on("message", (data: Buffer, isBinary: boolean) => {
+          // upstream's TunnelingConnection: anything but a binary message is "invalid message type received".
+          if (!isBinary) return ws.close(1002, "invalid message type received");
+          pf.spdy.receive(data);
+        });
+        ws.on("close", () => {
+          this.#portForwards.delete(pf);
+          pf.spdy.transportClosed();
+        });
+        ws.on("error", () => ws.terminate());
+      });
+      return;
+    }
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${PORT_FORWARD_PROTOCOL_V1}\r\n\r\n`);
+    const transport: SpdyTransport = {
+      write: (bytes) => socket.write(bytes),
+      end: () => socket.end(),
+      pause: () => socket.pause(),
+      resume: () => socket.resume(),
+    };
+    const pf = new PortForwardSession(transport, { target, clock: this.#o.clock, log });
+    this.#portForwards.add(pf);
+    socket.on("data", (d: Buffer) => pf.spdy.receive(d));
+    socket.on("drain", () => pf.spdy.transportDrained());
+    socket.on("close", () => {
+      this.#portForwards.delete(pf);
+      pf.spdy.transportClosed();
+    });
+    if (head.length > 0) pf.spdy.receive(head);
   }
 
   /** Moves bytes between the WebSocket's channels and the session until the command ends. */
