@@ -5,7 +5,43 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { kubectl, kubectlAvailable, kubectlOk, startApiServer, type ApiServerProcess } from "../harness/apiserver_process.js";
-import { eventually } from "./background_kubectl.js";
+import { eventually, startKubectl } from "./background_kubectl.js";
+import type { Pod } from "kubernetes-types/core/v1.js";
+import { loadKubeconfig } from "../../src/client/kubeconfig.js";
+import { RestClient } from "../../src/client/rest_client.js";
+
+/**
+ * Follows the pods of a selector through a watch and records the most live pods (not being deleted,
+ * as the Deployment controller counts them) and the fewest Ready ones at any moment.
+ */
+async function watchRolloutBounds(server: ApiServerProcess, labelSelector: string): Promise<{ stop(): { maxLive: number; minReady: number } }> {
+  const client = new RestClient(loadKubeconfig(server.kubeconfig, { component: "e2e" }));
+  const pods = client.resource<Pod>("", "v1", "pods").namespace("default");
+  const list = await pods.list({ labelSelector });
+  const state = new Map<string, Pod>(list.items.map((p) => [p.metadata?.name ?? "", p]));
+  const live = () => [...state.values()].filter((p) => p.metadata?.deletionTimestamp === undefined);
+  const readyCount = () => live().filter((p) => p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True")).length;
+  let maxLive = live().length;
+  let minReady = readyCount();
+  const watch = await pods.watch({ labelSelector, resourceVersion: list.metadata?.resourceVersion ?? "" });
+  void (async () => {
+    for await (const ev of watch) {
+      if (ev.type === "ERROR" || ev.type === "BOOKMARK") continue;
+      const name = ev.object.metadata?.name ?? "";
+      if (ev.type === "DELETED") state.delete(name);
+      else state.set(name, ev.object);
+      maxLive = Math.max(maxLive, live().length);
+      minReady = Math.min(minReady, readyCount());
+    }
+  })();
+  return {
+    stop() {
+      watch.stop();
+      client.close();
+      return { maxLive, minReady };
+    },
+  };
+}
 
 describe("workloads on a single-node tk8s server", { timeout: 240_000 }, () => {
   let server: ApiServerProcess;
@@ -32,20 +68,37 @@ describe("workloads on a single-node tk8s server", { timeout: 240_000 }, () => {
     assert.match(jsonpath(["get", "nodes"], "{.items[0].status.nodeInfo.containerRuntimeVersion}"), /^tk8s-process:\/\//);
   });
 
-  test("a Deployment with 3 replicas becomes Available, scales, rolls out a new image and rolls back", async () => {
+  test("a Deployment with 3 replicas becomes Available, scales, rolls out within maxSurge/maxUnavailable, rolls back, pauses and resumes", async () => {
     ok(["create", "deployment", "web", "--image=busybox:1.36", "--replicas=3", "--", "sh", "-c", "echo started; sleep 3600"]);
     ok(["rollout", "status", "deployment/web", "--timeout=60s"]);
     assert.equal(jsonpath(["get", "deploy", "web"], "{.status.availableReplicas}"), "3");
     assert.equal(jsonpath(["get", "deploy", "web"], "{.status.conditions[?(@.type==\"Available\")].status}"), "True");
     ok(["scale", "deploy", "web", "--replicas=2"]);
     await eventually(() => jsonpath(["get", "pods", "-l", "app=web", "--field-selector=status.phase=Running"], "{.items[*].metadata.name}").split(" ").filter((x) => x !== "").length === 2, 60_000, "2 running pods");
-    ok(["set", "image", "deploy/web", "busybox=busybox:1.37"]);
-    ok(["rollout", "status", "deployment/web", "--timeout=90s"]);
+    // Watch the rollout: with 2 replicas and upstream's 25% defaults, maxSurge 1 and maxUnavailable 0.
+    // kubectl runs asynchronously here: the watch needs this process's event loop while it works.
+    const bounds = await watchRolloutBounds(server, "app=web");
+    for (const args of [["set", "image", "deploy/web", "busybox=busybox:1.37"], ["rollout", "status", "deployment/web", "--timeout=90s"]]) {
+      const run = startKubectl(server, args);
+      assert.equal(await run.exited(), 0, run.stderr());
+    }
+    const seen = bounds.stop();
+    assert.ok(seen.maxLive <= 3, `at most replicas + maxSurge = 3 pods at once, saw ${seen.maxLive}`);
+    assert.ok(seen.minReady >= 2, `never fewer than replicas - maxUnavailable = 2 ready pods, saw ${seen.minReady}`);
+    assert.ok(seen.maxLive === 3, `the rollout surged by one pod: ${JSON.stringify(seen)}`);
     assert.equal(jsonpath(["get", "deploy", "web"], "{.spec.template.spec.containers[0].image}"), "busybox:1.37");
     ok(["rollout", "undo", "deployment/web"]);
     ok(["rollout", "status", "deployment/web", "--timeout=90s"]);
     assert.equal(jsonpath(["get", "deploy", "web"], "{.spec.template.spec.containers[0].image}"), "busybox:1.36");
     assert.match(ok(["rollout", "history", "deployment/web"]), /REVISION\s+CHANGE-CAUSE\n2\s+<none>\n3\s+<none>/);
+    // A paused Deployment takes template changes without rolling them out, until it is resumed.
+    assert.match(ok(["rollout", "pause", "deployment/web"]), /deployment\.apps\/web paused/);
+    ok(["set", "image", "deploy/web", "busybox=busybox:1.38"]);
+    await eventually(() => jsonpath(["get", "deploy", "web"], "{.status.conditions[?(@.type==\"Progressing\")].reason}") === "DeploymentPaused", 20_000, "the DeploymentPaused condition");
+    assert.equal(jsonpath(["get", "rs", "-l", "app=web"], "{.items[*].spec.template.spec.containers[0].image}").split(" ").includes("busybox:1.38"), false, "no ReplicaSet for the new template while paused");
+    assert.match(ok(["rollout", "resume", "deployment/web"]), /deployment\.apps\/web resumed/);
+    ok(["rollout", "status", "deployment/web", "--timeout=90s"]);
+    assert.equal(jsonpath(["get", "pods", "-l", "app=web", "--field-selector=status.phase=Running"], "{.items[0].spec.containers[0].image}"), "busybox:1.38");
   });
 
   test("kubectl logs and exec reach the pod's process through the API server and the kubelet", async () => {
