@@ -33,6 +33,8 @@ import type { Duplex } from "node:stream";
 import type { ServiceAccountTokens } from "./serviceaccount/token_issuer.js";
 import type { Storage } from "./storage/contract.js";
 import { WatchCache } from "./watchcache/watch_cache.js";
+import { ifNoneMatchHits, openApiV2Representation } from "../api/openapi/openapi_v2_representation.js";
+import { OPENAPI_V2_PROTOBUF } from "../api/openapi/openapi_v2_proto.js";
 
 /** upstream's --max-requests-inflight and --max-mutating-requests-inflight defaults. */
 export const MAX_REQUESTS_INFLIGHT = 400;
@@ -553,12 +555,19 @@ export class ApiServer {
       return;
     }
     if (path === "/openapi/v2") {
-      // client-go asks for v2 in protobuf only; answering JSON to that would be unparseable to it, while
-      // a 406 makes kubectl fall back (it prefers v3, which is JSON, anyway).
-      if (accept !== "" && !/application\/json|\*\/\*/.test(accept)) {
-        throw new ApiError("NotAcceptable", 406, "only the following media types are accepted: application/json", {});
+      // client-go asks for v2 in protobuf only (kubectl's client-side validation of a `kind: List`).
+      const rep = openApiV2Representation(this.#o.openapi.v2(), accept);
+      if (rep === null) {
+        throw new ApiError("NotAcceptable", 406, `only the following media types are accepted: application/json, ${OPENAPI_V2_PROTOBUF}`, {});
       }
-      writeObject(res, 200, this.#o.openapi.v2());
+      const headers = { "Content-Type": rep.contentType, ETag: rep.etag, Vary: "Accept" };
+      if (ifNoneMatchHits(req.headers["if-none-match"], rep.etag)) {
+        res.writeHead(304, headers);
+        res.end();
+        return;
+      }
+      res.writeHead(200, { ...headers, "Content-Length": rep.body.byteLength });
+      res.end(req.method === "HEAD" ? undefined : rep.body);
       return;
     }
     if (path === "/openapi/v3") {

@@ -4,50 +4,18 @@
  * WebSocket tunnel kubectl tries first and the plain SPDY upgrade it falls back to.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import * as http from "node:http";
 import { after, before, describe, test } from "node:test";
-import { KUBECTL_BINARY, kubectl, kubectlAvailable, kubectlOk, startApiServer, type ApiServerProcess } from "../harness/apiserver_process.js";
+import { kubectl, kubectlAvailable, kubectlOk, startApiServer, type ApiServerProcess } from "../harness/apiserver_process.js";
 import { freePort } from "../harness/ports.js";
+import { startPortForward } from "../harness/kubectl_port_forward.js";
 
 /** What the pod runs: an HTTP server answering with its path, and 1 MiB at /big (past SPDY's 64 KiB window). */
 const POD_SCRIPT = `const big = Buffer.alloc(1 << 20, "x");
 require("http").createServer((q, s) => (q.url === "/big" ? s.end(big) : s.end("hi from the pod " + q.url))).listen(Number(process.env.PORT), "127.0.0.1");`;
 
-interface Forward {
-  readonly localPort: number;
-  output(): string;
-  readonly exited: Promise<number | null>;
-  signal(sig: NodeJS.Signals): Promise<number | null>;
-}
-
-/** kubectl port-forward in the background; resolves once it prints the port it listens on. */
-async function portForward(server: ApiServerProcess, args: string[], env: Record<string, string> = {}): Promise<Forward> {
-  const child = spawn(KUBECTL_BINARY, ["--kubeconfig", server.kubeconfig, "port-forward", ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
-  let out = "";
-  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-  const deadline = Date.now() + 30_000;
-  let m: RegExpExecArray | null = null;
-  // Bounded by the deadline.
-  while ((m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out)) === null) {
-    if (Date.now() > deadline || child.exitCode !== null) {
-      child.kill("SIGKILL");
-      throw new Error(`kubectl port-forward ${args.join(" ")} did not start:\n${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return {
-    localPort: Number(m[1]),
-    output: () => out,
-    exited,
-    signal: async (sig) => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(sig);
-      return exited;
-    },
-  };
-}
+/** kubectl port-forward in the background; resolves once it prints the ports it listens on. */
+const portForward = (server: ApiServerProcess, args: string[], env: Record<string, string> = {}) => startPortForward(server.kubeconfig, args, env);
 
 function get(port: number, path: string): Promise<{ status: number; body: Buffer }> {
   return new Promise((resolve, reject) => {

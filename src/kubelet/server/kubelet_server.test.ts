@@ -21,6 +21,7 @@ import { ApiError } from "../../api/status.js";
 import { ProcessRuntime } from "../cri/process_runtime.js";
 import type { PodSandboxConfig } from "../cri/cri.js";
 import { KubeletServer, type StreamingBackend } from "./kubelet_server.js";
+import { startPortForward } from "../../../test/harness/kubectl_port_forward.js";
 
 const KUBECTL = "/usr/bin/kubectl";
 let api: InProcessApiServer;
@@ -145,36 +146,7 @@ test("kubectl exec -i streams stdin to the command and ends it at end of input",
 });
 
 /** kubectl port-forward left running: resolves with the local port once kubectl says it is forwarding. */
-async function portForward(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ localPort: number; output: () => string; exited: Promise<number | null>; stop: () => Promise<void>; interrupt: () => Promise<void> }> {
-  const child = spawn(KUBECTL, ["--kubeconfig", api.kubeconfig, "port-forward", ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
-  let out = "";
-  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-  const deadline = Date.now() + 20_000;
-  let m: RegExpMatchArray | null = null;
-  // Bounded by the deadline.
-  while ((m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out)) === null) {
-    if (Date.now() > deadline || child.exitCode !== null) {
-      child.kill("SIGKILL");
-      throw new Error(`kubectl port-forward did not start:\n${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return {
-    localPort: Number(m[1]),
-    output: () => out,
-    exited,
-    stop: async () => {
-      if (child.exitCode === null) child.kill("SIGTERM");
-      await exited;
-    },
-    interrupt: async () => {
-      if (child.exitCode === null) child.kill("SIGINT");
-      await exited;
-    },
-  };
-}
+const portForward = (args: string[], env: NodeJS.ProcessEnv = {}) => startPortForward(api.kubeconfig, args, env);
 
 function httpGet(port: number, path = "/"): Promise<{ status: number; body: Buffer }> {
   return new Promise((resolve, reject) => {
@@ -225,7 +197,7 @@ for (const [name, env, transport] of [
       const upgrades = log.records.filter((r) => r.msg === "port-forward upgraded").map((r) => r.fields.transport);
       assert.equal(upgrades.at(-1), transport, pf.output());
     } finally {
-      await pf.stop();
+      await pf.signal("SIGTERM");
       await pod.close();
     }
   });
@@ -252,7 +224,7 @@ test("kubectl port-forward to a port nobody listens on prints the kubelet's erro
     assert.match(pf.output(), new RegExp(`error forwarding port ${closed.port} to pod ${sandboxId}, uid : failed to connect to localhost:${closed.port} inside the host network of sandbox \\\\"${sandboxId}\\\\": connect ECONNREFUSED`));
     assert.match(pf.output(), /lost connection to pod/);
   } finally {
-    await pf.stop();
+    await pf.signal("SIGTERM");
     await pod.close();
   }
 });
@@ -266,7 +238,7 @@ test("kubectl port-forward ends cleanly on SIGINT, like Ctrl-C", async () => {
   try {
     assert.equal((await httpGet(pf.localPort, "/x")).body.toString(), "hi GET /x ");
   } finally {
-    await pf.interrupt();
+    await pf.signal("SIGINT");
     await pod.close();
   }
   assert.equal(await pf.exited, 0, pf.output());
