@@ -104,3 +104,27 @@ test("a pod left unschedulable is placed once a node that fits it joins", async 
   });
   assert.equal(bound.spec!.nodeName, "big");
 });
+
+test("pods whose bindings are still in flight count on their nodes, so a burst never overcommits one", async () => {
+  const nodes = client.resource<Node>("", "v1", "nodes");
+  const names = ["burst-a", "burst-b", "burst-c"];
+  for (const n of names) {
+    await addNode(n, "1");
+    await nodes.patch(n, "merge", { metadata: { labels: { burst: "yes" } } });
+  }
+  const pods = client.resource<Pod>("", "v1", "pods").namespace("default");
+  const burst = (name: string): Pod => {
+    const p = pod(name, "600m");
+    return { ...p, spec: { ...p.spec!, nodeSelector: { burst: "yes" } } };
+  };
+  // Let the scheduler see the labels before the pods come.
+  await new Promise((r) => setTimeout(r, 200));
+  await Promise.all(["burst-0", "burst-1", "burst-2"].map((n) => pods.create(burst(n))));
+  const placed = await eventually("all three pods to be bound", async () => {
+    const list = await Promise.all(["burst-0", "burst-1", "burst-2"].map((n) => pods.get(n)));
+    return list.every((p) => p.spec?.nodeName) ? list.map((p) => p.spec!.nodeName!) : undefined;
+  });
+  assert.deepEqual([...placed].sort(), names, "600m twice does not fit a 1-cpu node: one pod per node");
+  // The API server commits a binding before the scheduler reads its response: the count drains shortly after.
+  await eventually("the binding cycles to end", async () => (scheduler.bindingsInFlight === 0 ? true : undefined));
+});

@@ -4,7 +4,10 @@
  * fit); one loop pops a pod, runs the pure `Scheduler` over a snapshot, and carries out its decision
  * through the API — `pods/binding` for a fit, the PodScheduled=False condition and a
  * `FailedScheduling` event for a misfit, victim deletion for a preemption. The loop never ends
- * until stop(); every API call is awaited one pod at a time, as upstream's scheduleOne.
+ * until stop(). As upstream's scheduleOne, the scheduling cycle is one pod at a time but the binding
+ * cycle is not: the pod is assumed in the cache (so the next cycle sees its node's room taken) and
+ * its pods/binding call goes out while the next pod is scheduled, at most BINDINGS_IN_FLIGHT_MAX at
+ * once; a failed binding forgets the assumed pod and sends it back to the queue to retry after backoff.
  */
 import { formatTime } from "../api/time.js";
 import type { Namespace, Node, Pod } from "kubernetes-types/core/v1.js";
@@ -21,6 +24,22 @@ import { SchedulingQueue } from "./queue/scheduling_queue.js";
 import { Scheduler, type ScheduleDecision } from "./scheduler.js";
 
 export const DEFAULT_SCHEDULER_NAME = "default-scheduler";
+/**
+ * Binding cycles running at once (upstream runs one goroutine per pod, unbounded): when this many
+ * pods/binding calls are outstanding the scheduling loop waits for one to finish before the next cycle.
+ */
+export const BINDINGS_IN_FLIGHT_MAX = 64;
+/**
+ * Scheduling cycles run back to back for at most this long before the loop yields to the event loop,
+ * so binding responses, informer events and everything else sharing the process are not starved
+ * while a long queue drains (upstream's goroutines get this from Go's preemptive scheduler).
+ */
+export const SCHEDULING_SLICE_MS = 5;
+
+/** Lets pending I/O callbacks run: a macrotask turn (a resolved promise would not let I/O in). */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
 
 export interface KubeSchedulerOptions {
   readonly env: Env;
@@ -29,6 +48,8 @@ export interface KubeSchedulerOptions {
   readonly schedulerName?: string;
   readonly recorder?: EventRecorder;
 }
+
+type QueuedPod = NonNullable<ReturnType<SchedulingQueue["pop"]>>;
 
 function isAssigned(pod: Pod): boolean {
   return (pod.spec?.nodeName ?? "") !== "";
@@ -47,6 +68,8 @@ export class KubeScheduler {
   #stopped = false;
   #wake: (() => void) | null = null;
   #loop: Promise<void> | null = null;
+  /** Binding cycles under way; the loop never lets it grow past BINDINGS_IN_FLIGHT_MAX. */
+  readonly #bindings = new Set<Promise<void>>();
 
   constructor(options: KubeSchedulerOptions) {
     this.#o = options;
@@ -157,46 +180,99 @@ export class KubeScheduler {
     wake?.();
   }
 
+  /** Binding cycles still running (for tests and benchmarks). */
+  get bindingsInFlight(): number {
+    return this.#bindings.size;
+  }
+
   async #runLoop(): Promise<void> {
+    const clock = this.#o.env.clock;
+    let sliceStartMs = clock.nowMs();
     // Ends only when stop() is called; each turn schedules one pod or waits for one.
     while (!this.#stopped) {
+      if (clock.nowMs() - sliceStartMs >= SCHEDULING_SLICE_MS) {
+        await yieldToEventLoop();
+        sliceStartMs = clock.nowMs();
+        continue;
+      }
+      if (this.#bindings.size >= BINDINGS_IN_FLIGHT_MAX) {
+        await Promise.race(this.#bindings);
+        sliceStartMs = clock.nowMs();
+        continue;
+      }
       const q = this.#queue.pop();
       if (q === null) {
         await new Promise<void>((resolve) => (this.#wake = resolve));
+        sliceStartMs = clock.nowMs();
         continue;
       }
       const cycle = this.#queue.schedulingCycle;
       const pod = q.podInfo.pod;
+      let binding = false;
       try {
         const decision = this.#scheduler.schedulePod(pod, this.#cache.snapshot());
-        await this.#carryOut(pod, decision, q, cycle);
+        if (decision.kind === "bind") {
+          this.#startBinding(pod, decision.nodeName, decision.event.note, q, cycle);
+          binding = true;
+        } else {
+          await this.#recordFailure(pod, decision, q, cycle);
+        }
       } catch (err) {
-        this.#o.env.log.warn("scheduling attempt failed; will retry", { pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, error: err instanceof Error ? err.message : String(err) });
-        this.#queue.addUnschedulableIfNotPresent(q, cycle);
+        this.#retryAfterError(pod, err, q, cycle);
+      } finally {
+        // A pod being bound stays in flight until its binding cycle ends (upstream: Done in the binding goroutine).
+        if (!binding) this.#queue.done(pod);
+      }
+    }
+    // Stopped: let the bindings already sent finish, so their pods are not left assumed.
+    await Promise.allSettled([...this.#bindings]);
+  }
+
+  #retryAfterError(pod: Pod, err: unknown, q: QueuedPod, cycle: number): void {
+    this.#o.env.log.warn("scheduling attempt failed; will retry", { pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, error: err instanceof Error ? err.message : String(err) });
+    // An error is no plugin's verdict: the pod goes to backoffQ, not to wait for an event.
+    q.unschedulablePlugins = new Set();
+    this.#queue.addUnschedulableIfNotPresent(q, cycle);
+  }
+
+  /**
+   * The scheduling cycle's end for a fit: assume the pod on its node so the next cycle counts it, then
+   * run the binding cycle (pods/binding) in the background.
+   */
+  #startBinding(pod: Pod, nodeName: string, note: string, q: QueuedPod, cycle: number): void {
+    const assumed: Pod = { ...pod, spec: { ...pod.spec!, nodeName } };
+    this.#cache.assumePod(assumed);
+    this.#queue.deleteNominatedPodIfExists(pod);
+    const ns = pod.metadata?.namespace ?? "default";
+    const pods = this.#o.client.resource<Pod>("", "v1", "pods").namespace(ns);
+    const binding = (async () => {
+      try {
+        await pods.bind(pod.metadata?.name ?? "", nodeName, { ...(pod.metadata?.uid === undefined ? {} : { uid: pod.metadata.uid }) });
+        this.#cache.finishBinding(assumed);
+        this.#recorder.event(pod, "Normal", "Scheduled", note);
+      } catch (err) {
+        // The informer may have confirmed the pod meanwhile (bound by an earlier try): only an assumed pod is forgotten.
+        if (this.#cache.isAssumedPod(assumed)) this.#cache.forgetPod(assumed);
+        // As upstream's handleSchedulingFailure: a pod deleted or bound meanwhile is not requeued.
+        const current = this.#o.informers.pods().indexer.getByKey(`${ns}/${pod.metadata?.name ?? ""}`);
+        if (current === undefined || isAssigned(current) || current.metadata?.uid !== pod.metadata?.uid) {
+          this.#o.env.log.debug("binding failed for a pod that is gone or bound; not retrying", { pod: `${ns}/${pod.metadata?.name}`, error: err instanceof Error ? err.message : String(err) });
+        } else {
+          this.#retryAfterError(pod, err, q, cycle);
+        }
       } finally {
         this.#queue.done(pod);
       }
-    }
+    })();
+    this.#bindings.add(binding);
+    void binding.then(() => this.#bindings.delete(binding));
   }
 
-  async #carryOut(pod: Pod, decision: ScheduleDecision, q: ReturnType<SchedulingQueue["pop"]> & object, cycle: number): Promise<void> {
+  /** No node fits (or preemption chose victims): requeue, record the condition and event, evict victims. */
+  async #recordFailure(pod: Pod, decision: Exclude<ScheduleDecision, { kind: "bind" }>, q: QueuedPod, cycle: number): Promise<void> {
     const ns = pod.metadata?.namespace ?? "default";
     const name = pod.metadata?.name ?? "";
     const pods = this.#o.client.resource<Pod>("", "v1", "pods").namespace(ns);
-    if (decision.kind === "bind") {
-      const assumed: Pod = { ...pod, spec: { ...pod.spec!, nodeName: decision.nodeName } };
-      this.#cache.assumePod(assumed);
-      this.#queue.deleteNominatedPodIfExists(pod);
-      try {
-        await pods.bind(name, decision.nodeName, { ...(pod.metadata?.uid === undefined ? {} : { uid: pod.metadata.uid }) });
-        this.#cache.finishBinding(assumed);
-        this.#recorder.event(pod, "Normal", "Scheduled", decision.event.note);
-      } catch (err) {
-        this.#cache.forgetPod(assumed);
-        throw err;
-      }
-      return;
-    }
     q.unschedulablePlugins = new Set(decision.unschedulablePlugins);
     this.#queue.addUnschedulableIfNotPresent(q, cycle, decision.kind === "preempt" ? decision.nominatedNode : decision.nominatedNodeName);
     const condition = { ...decision.condition, lastProbeTime: null, lastTransitionTime: formatTime(this.#o.env.clock.wallMs()) };

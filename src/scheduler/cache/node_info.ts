@@ -33,6 +33,8 @@ export class NodeInfo {
   allocatable: Resource = emptyResource();
   /** Bumped on every change, so a snapshot can tell which nodes to copy again. */
   generation = 0;
+  /** The node's name, kept apart: filters and scores read it for every node in every cycle. */
+  #name = "";
 
   constructor(node: Node | null = null, pods: readonly Pod[] = []) {
     if (node !== null) this.setNode(node);
@@ -40,11 +42,12 @@ export class NodeInfo {
   }
 
   get name(): string {
-    return this.node?.metadata?.name ?? "";
+    return this.node === null ? "" : this.#name;
   }
 
   setNode(node: Node): void {
     this.node = node;
+    this.#name = node.metadata?.name ?? "";
     this.allocatable = resourceFromObject(node.status?.allocatable as Record<string, unknown> | undefined);
     this.generation++;
   }
@@ -87,6 +90,7 @@ export class NodeInfo {
   clone(): NodeInfo {
     const c = new NodeInfo();
     c.node = this.node;
+    c.#name = this.#name;
     c.pods = [...this.pods];
     c.podsWithAffinity = [...this.podsWithAffinity];
     c.podsWithRequiredAntiAffinity = [...this.podsWithRequiredAntiAffinity];

@@ -181,6 +181,8 @@ export class Framework implements Handle {
    * there were such pods, without them (affinity to them must not count, they may land elsewhere).
    */
   runFilterPluginsWithNominatedPods(state: CycleState, pod: Pod, nodeInfo: NodeInfo): Status {
+    // Almost always no pod is nominated to the node: skip the what-if without allocating.
+    if (this.#nominated(nodeInfo.name).length === 0) return this.runFilterPlugins(state, pod, nodeInfo);
     const added = this.#addGENominatedPods(state, pod, nodeInfo);
     if (added instanceof Status) return added;
     const first = this.runFilterPlugins(added.state, pod, added.nodeInfo);

@@ -42,15 +42,27 @@ class PreScoreState implements StateData {
   }
 }
 
+const NO_SHORTAGE: readonly InsufficientResource[] = Object.freeze([]);
+
 /**
  * fitsRequest: every shortage, in upstream's order — pods, cpu, memory, ephemeral-storage, then
  * extended resources (by name). A pod with no requests only needs a free pod slot.
  */
-export function fitsRequest(podRequest: Resource, nodeInfo: NodeInfo): InsufficientResource[] {
-  const out: InsufficientResource[] = [];
+export function fitsRequest(podRequest: Resource, nodeInfo: NodeInfo): readonly InsufficientResource[] {
   const alloc = nodeInfo.allocatable;
   const used = nodeInfo.requested;
   const allowedPods = alloc.allowedPodNumber;
+  // The common case (the node has room) without allocating: Filter runs on every node each cycle.
+  if (
+    nodeInfo.pods.length + 1 <= allowedPods &&
+    podRequest.milliCPU <= alloc.milliCPU - used.milliCPU &&
+    podRequest.memory <= alloc.memory - used.memory &&
+    podRequest.ephemeralStorage <= alloc.ephemeralStorage - used.ephemeralStorage &&
+    podRequest.scalar.size === 0
+  ) {
+    return NO_SHORTAGE;
+  }
+  const out: InsufficientResource[] = [];
   if (nodeInfo.pods.length + 1 > allowedPods) {
     out.push({ resourceName: "pods", reason: "Too many pods", requested: 1, used: nodeInfo.pods.length, capacity: allowedPods, unresolvable: false });
   }

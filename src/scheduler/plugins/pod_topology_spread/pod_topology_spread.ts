@@ -62,8 +62,11 @@ function includesNode(c: Constraint, pod: Pod, node: Node): boolean {
 }
 
 function hasAllKeys(node: Node, constraints: readonly Constraint[]): boolean {
-  const labels = node.metadata?.labels ?? {};
-  return constraints.every((c) => Object.prototype.hasOwnProperty.call(labels, c.topologyKey));
+  const labels = node.metadata?.labels;
+  if (labels === undefined) return constraints.length === 0;
+  // A plain loop: this runs for every node in every cycle of a pod with constraints.
+  for (let i = 0; i < constraints.length; i++) if (!Object.prototype.hasOwnProperty.call(labels, constraints[i]!.topologyKey)) return false;
+  return true;
 }
 
 /** countPodsMatchSelector: pods in the namespace the selector matches, leaving out terminating ones. */
@@ -158,11 +161,13 @@ export function newPodTopologySpread(handle: Handle, args: PodTopologySpreadArgs
       for (const ni of handle.snapshot().nodeInfos) {
         const node = ni.node;
         if (node === null || !hasAllKeys(node, constraints)) continue;
-        constraints.forEach((c, i) => {
-          if (!includesNode(c, pod, node)) return;
+        for (let i = 0; i < constraints.length; i++) {
+          const c = constraints[i]!;
+          if (!includesNode(c, pod, node)) continue;
           const v = node.metadata!.labels![c.topologyKey]!;
-          counts[i]!.set(v, (counts[i]!.get(v) ?? 0) + countMatching(ni.pods, c.selector, ns));
-        });
+          const m = counts[i]!;
+          m.set(v, (m.get(v) ?? 0) + (ni.pods.length === 0 ? 0 : countMatching(ni.pods, c.selector, ns)));
+        }
       }
       state.write(PRE_FILTER_KEY, new PreFilterState(constraints, counts));
       return { status: null };
