@@ -4,12 +4,18 @@
  * a watch sees it Running). Target from the workloads issue: p99 < 1 s for 100 pods; upstream's SLO is
  * p99 ≤ 5 s.
  *
- *   node dist/bench/pod-startup/main.js [--pods N]
+ *   node dist/bench/pod-startup/main.js [--pods N] [--requests] [--cpu-prof DIR]
+ *
+ * --requests prints the API requests the run cost (the server's apiserver_request_total before and
+ * after, per verb/resource/component, divided by the pod count): where the per-pod round trips go.
+ * --cpu-prof DIR writes a V8 CPU profile of the server process into DIR (open it in Chrome DevTools).
  */
 import { startApiServer } from "../../test/harness/apiserver_process.js";
 import { loadKubeconfig } from "../../src/client/kubeconfig.js";
 import { RestClient } from "../../src/client/rest_client.js";
 import type { Pod } from "kubernetes-types/core/v1.js";
+import { request as httpsRequest } from "node:https";
+import { readdirSync, readFileSync } from "node:fs";
 
 const TARGET_P99_MS = 1000;
 const SLO_P99_MS = 5000;
@@ -20,10 +26,77 @@ function quantile(xs: number[], q: number): number {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
 }
 
+function flag(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+}
+
+type Server = Awaited<ReturnType<typeof startApiServer>>;
+
+/** apiserver_request_total by `verb resource/subresource component`. */
+function requestCounts(server: Server): Promise<Map<string, number>> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(`${server.url}/metrics`, { ca: server.ca, cert: server.clientCert, key: server.clientKey }, (res) => {
+      let text = "";
+      res.on("data", (d: Buffer) => (text += d.toString()));
+      res.on("end", () => {
+        const counts = new Map<string, number>();
+        for (const line of text.split("\n")) {
+          if (!line.startsWith("apiserver_request_total{")) continue;
+          const labels = new Map([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!] as const));
+          const sub = labels.get("subresource") ?? "";
+          const key = `${labels.get("verb")} ${labels.get("resource")}${sub === "" ? "" : "/" + sub} ${labels.get("component") ?? ""}`;
+          counts.set(key, (counts.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(" ") + 1)));
+        }
+        resolve(counts);
+      });
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+function printRequestDelta(before: Map<string, number>, after: Map<string, number>, pods: number): void {
+  const rows = [...after].map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const).filter(([, d]) => d > 0).sort((a, b) => b[1] - a[1]);
+  const total = rows.reduce((s, [, d]) => s + d, 0);
+  console.log(`\n${total} API requests during the run (${(total / pods).toFixed(1)} per pod)`);
+  console.log("| verb resource component | requests | per pod |");
+  console.log("|---|---:|---:|");
+  for (const [k, d] of rows) console.log(`| ${k} | ${d} | ${(d / pods).toFixed(2)} |`);
+}
+
+/**
+ * The server process's CPU time (user + system, ms) from /proc, found by its data directory on the
+ * command line; null off Linux. CPU per pod is steadier than latency on a shared machine.
+ */
+function serverCpuMs(server: Server): number | null {
+  try {
+    for (const pid of readdirSync("/proc")) {
+      if (!/^\d+$/.test(pid)) continue;
+      let cmd: string;
+      try {
+        cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+      } catch {
+        continue;
+      }
+      if (!cmd.includes(server.dataDir) || !cmd.includes("server")) continue;
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ 100)
+    }
+  } catch {
+    return null;
+  }
+  return null;
+}
+
 async function main(): Promise<void> {
-  const i = process.argv.indexOf("--pods");
-  const count = i > 0 ? Number(process.argv[i + 1]) : 100;
-  const server = await startApiServer({ cluster: true });
+  const count = Number(flag("--pods") ?? 100);
+  const profDir = flag("--cpu-prof");
+  const server = await startApiServer({ cluster: true, ...(profDir === undefined ? {} : { env: { NODE_OPTIONS: `--import ${new URL("./cpu_profile_preload.js", import.meta.url).href}`, TK8S_CPU_PROF_DIR: profDir } }) });
+  const before = process.argv.includes("--requests") ? await requestCounts(server) : null;
+  const cpuBeforeMs = serverCpuMs(server);
   const client = new RestClient(loadKubeconfig(server.kubeconfig, { component: "bench-pod-startup" }));
   try {
     const pods = client.resource<Pod>("", "v1", "pods").namespace("default");
@@ -50,10 +123,13 @@ async function main(): Promise<void> {
     }
     await Promise.race([watching, new Promise((r) => setTimeout(r, 120_000))]);
     watch.stop();
+    const cpuAfterMs = serverCpuMs(server);
+    if (before !== null) printRequestDelta(before, await requestCounts(server), count);
     const latencies = names.filter((n) => running.has(n)).map((n) => running.get(n)! - created.get(n)!);
     const p50 = quantile(latencies, 0.5);
     const p99 = quantile(latencies, 0.99);
     console.log(`${latencies.length}/${count} pods Running; created ${CREATE_CONCURRENCY} at a time`);
+    if (cpuBeforeMs !== null && cpuAfterMs !== null) console.log(`server CPU from the first create to the last Running: ${cpuAfterMs - cpuBeforeMs} ms (${((cpuAfterMs - cpuBeforeMs) / count).toFixed(1)} ms per pod)`);
     console.log("| figure | value (ms) | target | vs target | upstream SLO | vs SLO |");
     console.log("|---|---:|---:|---:|---:|---:|");
     console.log(`| create → Running p50 | ${p50} | | | | |`);

@@ -5,6 +5,7 @@
  * metav1.Status, so callers test `err.reason === "NotFound"` exactly as on the server side.
  */
 import { Agent, request as httpsRequest } from "node:https";
+import { createSecureContext } from "node:tls";
 import type { IncomingMessage } from "node:http";
 import type { DeleteOptions, ListMeta, ObjectMeta, Preconditions } from "kubernetes-types/meta/v1.js";
 import { ApiError, type Status, type StatusReason } from "../api/status.js";
@@ -94,13 +95,19 @@ export class RestClient {
     this.config = config;
     this.#base = new URL(config.server);
     this.#timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
-    const tls = {
+    // One TLS context for every connection: without it each new socket parses the CA, certificate and
+    // key again (the agent would pass them to tls.connect, which builds a context per call).
+    const secureContext = createSecureContext({
       ...(config.ca === undefined ? {} : { ca: config.ca }),
       ...(config.cert === undefined ? {} : { cert: config.cert }),
       ...(config.key === undefined ? {} : { key: config.key }),
-      rejectUnauthorized: config.insecureSkipTlsVerify !== true,
-    };
-    this.#agent = new Agent({ ...tls, keepAlive: true, maxSockets: options.socketsMax ?? REQUEST_SOCKETS_MAX, maxFreeSockets: 8 });
+    });
+    const tls = { secureContext, rejectUnauthorized: config.insecureSkipTlsVerify !== true };
+    const socketsMax = options.socketsMax ?? REQUEST_SOCKETS_MAX;
+    // Idle sockets are all kept (the server closes them when it wants): a burst of requests would
+    // otherwise open, and handshake, most of its sockets again each time (client-go's transport keeps
+    // MaxIdleConnsPerHost sockets for the same reason).
+    this.#agent = new Agent({ ...tls, keepAlive: true, maxSockets: socketsMax, maxFreeSockets: socketsMax });
     this.#watchAgent = new Agent({ ...tls, keepAlive: false, maxSockets: WATCH_SOCKETS_MAX });
   }
 

@@ -7,7 +7,7 @@
  *   PLEG (runtime relist, 1 s) ───────────►      │  ├─► volume manager (host dirs)
  *   probe manager (results) ──────────────►      │  └─► status manager ──► pods/status
  *   node status (10 s / 5 min) ──► nodes/status;  node lease (10 s) ──► kube-node-lease
- *   events ──► core/v1 Events
+ *   events ──► queue ──► one writer ──► core/v1 Events
  *
  * start() registers the Node (retrying until the API answers), starts the loops and waits for the pod
  * cache; stop() ends every loop and closes the watches. Containers keep running across a stop (as a
@@ -22,9 +22,9 @@ import type { RestClient } from "../client/rest_client.js";
 import type { SharedIndexInformer } from "../client/shared_informer.js";
 import { objectOfDelete } from "../client/store.js";
 import { rethrowIfAssertion } from "../util/assert.js";
+import { ApiEventRecorder } from "../controllers/events/recorder.js";
 import type { ContainerRuntime } from "./cri/cri.js";
 import { CrashLoopBackOff } from "./backoff.js";
-import { EventRecorder } from "./events.js";
 import { readMachineInfo, type MachineInfo } from "./machine_info.js";
 import { NodeLeaseController } from "./node_lease.js";
 import { NodeStatusReporter } from "./node_registration.js";
@@ -67,7 +67,7 @@ export class Kubelet {
   readonly nodeName: string;
   readonly machine: MachineInfo;
   readonly logRoot: string;
-  readonly events: EventRecorder;
+  readonly events: ApiEventRecorder;
   readonly statusManager: StatusManager;
   readonly podWorkers: PodWorkers;
   readonly probes: ProbeManager;
@@ -90,7 +90,9 @@ export class Kubelet {
     this.nodeName = options.nodeName;
     this.machine = options.machine ?? readMachineInfo({ hostname: options.nodeName, ...(options.nodeIP === undefined ? {} : { nodeIP: options.nodeIP }), rootDir: options.rootDir });
     this.logRoot = options.logRoot ?? path.join(options.rootDir, "logs", "pods");
-    this.events = new EventRecorder(options.client, options.env, { component: "kubelet", host: options.nodeName });
+    // Upstream's recorder: a bounded queue with one writer and the correlator (count patches, spam
+    // filter, aggregation), so a burst of pod starts does not put its events on the pods' hot path.
+    this.events = new ApiEventRecorder(options.env, options.client, { component: "kubelet", host: options.nodeName });
     this.statusManager = new StatusManager(options.client, log);
     const sources = apiVolumeSources(options.client, () => clock.wallMs());
     this.volumes = new VolumeManager({ root: options.rootDir, sources, log, wallMs: () => clock.wallMs(), nodeAllocatable: () => allocatableOf(this.machine) });
@@ -278,6 +280,7 @@ export class Kubelet {
     await Promise.all([this.nodeStatus.stop(), this.lease.stop()]);
     if (this.#ownFactory) await this.#factory.shutdown();
     await this.podWorkers.stop();
+    this.events.stop();
   }
 }
 

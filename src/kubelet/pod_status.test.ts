@@ -99,3 +99,29 @@ test("generatePodStatus: an unchanged condition keeps its transition time, so an
   const second = generatePodStatus({ ...p, status: first }, rp([ctr("app")]), { ...input, nowMs: NOW + 60_000 });
   assert.equal(podStatusEqual(first, second), true);
 });
+
+test("generatePodStatus: startTime and transition times come from the status the kubelet last set, not the informer's older copy", () => {
+  const first = generatePodStatus(pod(), rp([ctr("app")]), input);
+  // A second later the informer still shows the Pending pod (our write has not come back yet).
+  const again = generatePodStatus(pod(), rp([ctr("app")]), { ...input, nowMs: NOW + 1000, oldStatus: first });
+  assert.equal(again.startTime, first.startTime);
+  assert.deepEqual(again.conditions, first.conditions);
+  assert.ok(podStatusEqual(first, again), "no second write for the same state");
+  const fromStale = generatePodStatus(pod(), rp([ctr("app")]), { ...input, nowMs: NOW + 1000 });
+  assert.notEqual(fromStale.startTime, first.startTime, "without the cache the times would move");
+});
+
+test("generatePodStatus: conditions other components own come from the API pod even when the kubelet's cache is older", () => {
+  const first = generatePodStatus(pod(), rp([ctr("app")]), input);
+  const p = pod();
+  p.status!.conditions = [...p.status!.conditions!, { type: "DisruptionTarget", status: "True", reason: "EvictionByEvictionAPI", lastTransitionTime: "2023-11-14T22:15:00Z" }];
+  const s = generatePodStatus(p, rp([ctr("app")]), { ...input, oldStatus: first });
+  assert.deepEqual(s.conditions?.map((c) => c.type), ["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled", "DisruptionTarget"]);
+});
+
+test("podStatusEqual: a null field (lastProbeTime: null as the API returns it) equals an absent one", () => {
+  const a = { phase: "Running", conditions: [{ type: "PodScheduled", status: "True", lastProbeTime: null as unknown as string, lastTransitionTime: "2023-11-14T22:13:20Z" }] } as const;
+  const b = { phase: "Running", conditions: [{ type: "PodScheduled", status: "True", lastTransitionTime: "2023-11-14T22:13:20Z" }] } as const;
+  assert.ok(podStatusEqual({ ...a, conditions: [...a.conditions] }, { ...b, conditions: [...b.conditions] }));
+  assert.ok(!podStatusEqual({ phase: "Running" }, { phase: "Pending" }));
+});

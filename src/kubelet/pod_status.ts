@@ -22,6 +22,13 @@ export interface StatusInput {
   readonly startup?: (containerId: string) => boolean | undefined;
   /** The pod is being killed (deleted or finished): the sandbox is going, no container restarts. */
   readonly terminating?: boolean;
+  /**
+   * The status the kubelet last set (the status manager's cache), newer than the informer's copy of
+   * the pod: startTime, condition transition times and a terminal phase carry over from it (upstream
+   * prefers statusManager.GetPodStatus over pod.Status). Conditions other components own still come
+   * from the pod.
+   */
+  readonly oldStatus?: PodStatus;
 }
 
 /** RFC 3339 with seconds, as metav1.Time marshals. */
@@ -115,7 +122,8 @@ function condition(type: string, ok: boolean, reason?: string, message?: string)
 /** The whole status the kubelet writes for `pod`. */
 export function generatePodStatus(pod: Pod, rp: RuntimePod, input: StatusInput): PodStatus {
   const spec = pod.spec ?? { containers: [] };
-  const old = pod.status ?? {};
+  const api = pod.status ?? {};
+  const old = input.oldStatus ?? api;
   const probes = (c: Container) => ({ readiness: c.readinessProbe != null, startup: c.startupProbe != null });
   const inits = spec.initContainers ?? [];
   const containers = spec.containers ?? [];
@@ -127,7 +135,7 @@ export function generatePodStatus(pod: Pod, rp: RuntimePod, input: StatusInput):
 
   let phase = podPhase(pod, initStatuses, statuses, initDone);
   // A pod never leaves a terminal phase.
-  if (old.phase === "Succeeded" || old.phase === "Failed") phase = old.phase;
+  for (const p of [api.phase, old.phase]) if (p === "Succeeded" || p === "Failed") phase = p;
 
   const oldConditions = old.conditions ?? [];
   const withTransition = (c: PodCondition): PodCondition => {
@@ -147,11 +155,11 @@ export function generatePodStatus(pod: Pod, rp: RuntimePod, input: StatusInput):
     readyCond("Ready"),
     readyCond("ContainersReady"),
   ].map(withTransition);
-  const kept = oldConditions.filter((c) => !(KUBELET_CONDITIONS as readonly string[]).includes(c.type));
+  const kept = (api.conditions ?? []).filter((c) => !(KUBELET_CONDITIONS as readonly string[]).includes(c.type));
 
   const podIP = sandbox?.ip ?? "";
   const status: PodStatus = {
-    ...old,
+    ...api,
     phase,
     conditions: [...owned, ...kept],
     hostIP: input.hostIP,
@@ -164,7 +172,7 @@ export function generatePodStatus(pod: Pod, rp: RuntimePod, input: StatusInput):
   return status;
 }
 
-/** Whether two statuses differ in anything the API would store (key order aside). */
+/** Whether two statuses differ in anything the API would store (key order, and null versus absent, aside). */
 export function podStatusEqual(a: PodStatus | undefined, b: PodStatus | undefined): boolean {
   return canonical(a) === canonical(b);
 }
@@ -172,7 +180,7 @@ export function podStatusEqual(a: PodStatus | undefined, b: PodStatus | undefine
 function canonical(v: unknown): string {
   return JSON.stringify(v, (_k, val: unknown) => {
     if (val !== null && typeof val === "object" && !Array.isArray(val)) {
-      return Object.fromEntries(Object.entries(val as Record<string, unknown>).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+      return Object.fromEntries(Object.entries(val as Record<string, unknown>).filter(([, x]) => x !== undefined && x !== null).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
     }
     return val;
   });

@@ -388,6 +388,7 @@ export class PodWorkers {
       readiness: (id) => probes.readinessResult(id),
       startup: (id) => probes.startupResult(id),
       terminating: w.terminated || w.pod.metadata?.deletionTimestamp != null,
+      oldStatus: this.#o.statusManager.lastStatus(w.pod.metadata?.uid ?? ""),
     });
     await this.#o.statusManager.setPodStatus(w.pod, status);
     return status.phase;

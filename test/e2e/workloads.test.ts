@@ -14,7 +14,7 @@ import { RestClient } from "../../src/client/rest_client.js";
  * Follows the pods of a selector through a watch and records the most live pods (not being deleted,
  * as the Deployment controller counts them) and the fewest Ready ones at any moment.
  */
-async function watchRolloutBounds(server: ApiServerProcess, labelSelector: string): Promise<{ stop(): { maxLive: number; minReady: number } }> {
+async function watchRolloutBounds(server: ApiServerProcess, labelSelector: string): Promise<{ stop(done: (live: Pod[]) => boolean): Promise<{ maxLive: number; minReady: number }> }> {
   const client = new RestClient(loadKubeconfig(server.kubeconfig, { component: "e2e" }));
   const pods = client.resource<Pod>("", "v1", "pods").namespace("default");
   const list = await pods.list({ labelSelector });
@@ -35,9 +35,14 @@ async function watchRolloutBounds(server: ApiServerProcess, labelSelector: strin
     }
   })();
   return {
-    stop() {
-      watch.stop();
-      client.close();
+    /** Once the watch has caught up with `done` (its view of the pods), stops and gives the bounds seen. */
+    async stop(done: (live: Pod[]) => boolean) {
+      try {
+        await eventually(() => done(live()), 20_000, "the rollout watch to catch up with the cluster");
+      } finally {
+        watch.stop();
+        client.close();
+      }
       return { maxLive, minReady };
     },
   };
@@ -82,7 +87,7 @@ describe("workloads on a single-node tk8s server", { timeout: 240_000 }, () => {
       const run = startKubectl(server, args);
       assert.equal(await run.exited(), 0, run.stderr());
     }
-    const seen = bounds.stop();
+    const seen = await bounds.stop((live) => live.length === 2 && live.every((p) => p.spec?.containers[0]?.image === "busybox:1.37"));
     assert.ok(seen.maxLive <= 3, `at most replicas + maxSurge = 3 pods at once, saw ${seen.maxLive}`);
     assert.ok(seen.minReady >= 2, `never fewer than replicas - maxUnavailable = 2 ready pods, saw ${seen.minReady}`);
     assert.ok(seen.maxLive === 3, `the rollout surged by one pod: ${JSON.stringify(seen)}`);
