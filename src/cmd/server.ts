@@ -9,7 +9,7 @@ import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Option, type Command } from "commander";
-import { defaultHostAddress, duration, nonNegative, port, waitForNodeReady } from "./flags.js";
+import { defaultHostAddress, duration, nonNegative, port } from "./flags.js";
 import { ClientServer } from "../etcd/client_server.js";
 import { defaultConfig } from "../etcd/config.js";
 import { EtcdServer } from "../etcd/server.js";
@@ -26,20 +26,15 @@ import type { Storage } from "../apiserver/storage/contract.js";
 import { EmbeddedStorage } from "../apiserver/storage/embedded_storage.js";
 import { EtcdV3Storage } from "../apiserver/storage/etcd_v3_storage.js";
 import { newMachinery, newOpenApiServer } from "../apiserver/wiring.js";
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
+import { startComponents, type ComponentsConfig } from "./components.js";
 import type { ApiError } from "../api/status.js";
 import { bootstrapTokenSecret, newBootstrapToken, type BootstrapToken } from "../apiserver/auth/bootstrap_token.js";
 import { formatJoinToken, parseJoinToken } from "../join/join_token.js";
 import { issueClientCertificate, issueServingCertificate } from "../apiserver/pki/pki.js";
 import { NODES_GROUP } from "../apiserver/auth/authorizer.js";
-import { SERVICE_CLUSTER_IP_RANGE_DEFAULT } from "../apiserver/admission/service_allocator.js";
-import { InformerFactory } from "../client/informer_factory.js";
 import { loadKubeconfig } from "../client/kubeconfig.js";
 import { RestClient } from "../client/rest_client.js";
-import { ControllerManager } from "../controllers/manager.js";
-import { LeaderElector } from "../client/leader_election.js";
-import { NodeAgent } from "../kubelet/node_agent.js";
-import { KubeScheduler } from "../scheduler/kube_scheduler.js";
 
 interface ServerFlags {
   dataDir: string;
@@ -168,48 +163,9 @@ async function runServer(flags: ServerFlags): Promise<void> {
   );
   process.stdout.write(`tk8s: the API server is ready on https://${host}:${boundPort}\n`);
 
-  // The other components talk to the API server over HTTPS like any client, through one shared set of informers.
+  // The other components talk to the API server over HTTPS like any client, with their own credentials.
   const client = new RestClient(loadKubeconfig(kubeconfigPath, { component: "tk8s-server" }));
-  const informers = new InformerFactory(env, client);
-  let controllers: ControllerManager | null = null;
-  let scheduler: KubeScheduler | null = null;
-  let schedulerElector: LeaderElector | null = null;
-  let agent: NodeAgent | null = null;
-  let kubeletClient: RestClient | null = null;
-  if (flags.disableControllerManager !== true) {
-    controllers = new ControllerManager(env, client, {
-      rootCaPem: pki.ca.certPem,
-      identity: `${os.hostname()}_${randomUUID()}`,
-      nodeIpam: { clusterCidr: flags.clusterCidr, serviceCidr: SERVICE_CLUSTER_IP_RANGE_DEFAULT },
-      nodeLifecycle: { nodeMonitorGracePeriodMs: flags.nodeMonitorGracePeriod },
-      clusterSigning: pki.ca,
-    });
-    controllers.start();
-    process.stdout.write("tk8s: controller-manager started\n");
-  }
-  if (flags.disableScheduler !== true) {
-    scheduler = new KubeScheduler({ env, client, informers });
-    scheduler.init();
-    informers.start();
-    if (!(await informers.waitForCacheSync({ timeoutMs: 30_000 }))) throw new Error("Cannot start the scheduler: its caches did not sync in 30 s");
-    // As kube-scheduler: schedule only while holding the kube-system/kube-scheduler Lease.
-    const leading = scheduler;
-    schedulerElector = new LeaderElector(env, client, {
-      namespace: "kube-system",
-      name: "kube-scheduler",
-      identity: `${os.hostname()}_${randomUUID()}`,
-      releaseOnCancel: true,
-      callbacks: {
-        onStartedLeading: () => void leading.run(),
-        onStoppedLeading: () => {
-          env.log.error("scheduler lost its lease; scheduling stops", {});
-          leading.stop();
-        },
-      },
-    });
-    void schedulerElector.run();
-    process.stdout.write("tk8s: scheduler started\n");
-  }
+  let agentConfig: ComponentsConfig["agent"] = null;
   if (flags.disableAgent !== true) {
     const nodeName = (flags.nodeName ?? os.hostname()).toLowerCase();
     const serving = await issueServingCertificate(pki.ca, nodeName, [nodeName, advertiseAddress, "127.0.0.1", "localhost"]);
@@ -222,20 +178,21 @@ async function runServer(flags: ServerFlags): Promise<void> {
       renderKubeconfig({ server: `https://${host}:${boundPort}`, caPem: pki.ca.certPem, userName: `system:node:${nodeName}`, clientCertPem: identity.certPem, clientKeyPem: identity.keyPem }),
       { mode: 0o600 },
     );
-    kubeletClient = new RestClient(loadKubeconfig(kubeletKubeconfig, { component: "kubelet" }));
-    agent = new NodeAgent({
-      env,
-      client: kubeletClient,
-      nodeName,
-      nodeIP: advertiseAddress,
-      rootDir: path.join(dataDir, "kubelet"),
-      tls: { certPem: serving.certPem, keyPem: serving.keyPem, caPem: pki.ca.certPem },
-      kubeletPort: flags.kubeletPort,
-    });
-    await agent.start();
-    process.stdout.write(`tk8s: kubelet started; node ${nodeName} registered\n`);
-    if (await waitForNodeReady(client, nodeName, 30_000)) process.stdout.write(`tk8s: node ${nodeName} is Ready\n`);
+    agentConfig = { nodeName, nodeIP: advertiseAddress, kubeconfig: kubeletKubeconfig, rootDir: path.join(dataDir, "kubelet"), kubeletPort: flags.kubeletPort, serving };
   }
+  const components = await startComponents(
+    {
+      logLevel: flags.logLevel,
+      adminKubeconfig: kubeconfigPath,
+      ca: pki.ca,
+      clusterCidr: flags.clusterCidr,
+      nodeMonitorGracePeriodMs: flags.nodeMonitorGracePeriod,
+      controllerManager: flags.disableControllerManager !== true,
+      scheduler: flags.disableScheduler !== true,
+      agent: agentConfig,
+    },
+    (line) => process.stdout.write(`tk8s: ${line}\n`),
+  );
   const nodeTokenPath = path.join(dataDir, "node-token");
   await ensureJoinToken(client, nodeTokenPath, pki.ca.certPem);
   process.stdout.write(`tk8s: join more nodes with: tk8s agent --server https://${advertiseAddress}:${boundPort} --token-file ${nodeTokenPath}\n`);
@@ -245,12 +202,7 @@ async function runServer(flags: ServerFlags): Promise<void> {
 
   await untilShutdownSignal(env.log);
   process.stdout.write("tk8s: shutting down\n");
-  await agent?.stop();
-  kubeletClient?.close();
-  await schedulerElector?.stop();
-  scheduler?.stop();
-  await controllers?.stop();
-  await informers.shutdown();
+  await components.stop();
   client.close();
   compactor?.stop();
   await apiserver.close();

@@ -1,0 +1,120 @@
+/**
+ * The components `tk8s server` runs beside the API server — kube-controller-manager, kube-scheduler and
+ * this machine's node (kubelet) — started in order with a gate after each. They are clients of the API
+ * server like any other (HTTPS, their own credentials), so they run in a worker thread of their own
+ * (components_worker.ts): the API server and the datastore keep one core, the control loops and the
+ * kubelet get the other, as they would as separate processes upstream.
+ */
+import * as os from "node:os";
+import { randomUUID } from "node:crypto";
+import { SERVICE_CLUSTER_IP_RANGE_DEFAULT } from "../apiserver/admission/service_allocator.js";
+import { InformerFactory } from "../client/informer_factory.js";
+import { loadKubeconfig } from "../client/kubeconfig.js";
+import { LeaderElector } from "../client/leader_election.js";
+import { RestClient } from "../client/rest_client.js";
+import { ControllerManager } from "../controllers/manager.js";
+import { NodeAgent } from "../kubelet/node_agent.js";
+import { newNodeEnv, type LogLevel } from "../platform/node/node_env.js";
+import { KubeScheduler } from "../scheduler/kube_scheduler.js";
+import { waitForNodeReady } from "./flags.js";
+
+/** Everything the components need. */
+export interface ComponentsConfig {
+  readonly logLevel: LogLevel;
+  /** Credentials of the controller-manager and the scheduler (system:masters until RBAC). */
+  readonly adminKubeconfig: string;
+  readonly ca: { readonly certPem: string; readonly keyPem: string };
+  readonly clusterCidr: string;
+  readonly nodeMonitorGracePeriodMs: number;
+  readonly controllerManager: boolean;
+  readonly scheduler: boolean;
+  readonly agent: null | {
+    readonly nodeName: string;
+    readonly nodeIP: string;
+    /** The node's own credentials (system:node:<name>). */
+    readonly kubeconfig: string;
+    readonly rootDir: string;
+    readonly kubeletPort: number;
+    readonly serving: { readonly certPem: string; readonly keyPem: string };
+  };
+}
+
+export interface RunningComponents {
+  stop(): Promise<void>;
+}
+
+/** Starts the enabled components; `progress` gets one line as each comes up. */
+export async function startComponents(cfg: ComponentsConfig, progress: (line: string) => void): Promise<RunningComponents> {
+  const env = newNodeEnv({ logLevel: cfg.logLevel, logFields: { component: "server" } });
+  const client = new RestClient(loadKubeconfig(cfg.adminKubeconfig, { component: "tk8s-server" }));
+  const informers = new InformerFactory(env, client);
+  let controllers: ControllerManager | null = null;
+  let scheduler: KubeScheduler | null = null;
+  let schedulerElector: LeaderElector | null = null;
+  let agent: NodeAgent | null = null;
+  let kubeletClient: RestClient | null = null;
+  let stopping = false;
+  if (cfg.controllerManager) {
+    controllers = new ControllerManager(env, client, {
+      rootCaPem: cfg.ca.certPem,
+      identity: `${os.hostname()}_${randomUUID()}`,
+      nodeIpam: { clusterCidr: cfg.clusterCidr, serviceCidr: SERVICE_CLUSTER_IP_RANGE_DEFAULT },
+      nodeLifecycle: { nodeMonitorGracePeriodMs: cfg.nodeMonitorGracePeriodMs },
+      clusterSigning: cfg.ca,
+    });
+    controllers.start();
+    progress("controller-manager started");
+  }
+  if (cfg.scheduler) {
+    scheduler = new KubeScheduler({ env, client, informers });
+    scheduler.init();
+    informers.start();
+    if (!(await informers.waitForCacheSync({ timeoutMs: 30_000 }))) throw new Error("Cannot start the scheduler: its caches did not sync in 30 s");
+    // As kube-scheduler: schedule only while holding the kube-system/kube-scheduler Lease.
+    const leading = scheduler;
+    schedulerElector = new LeaderElector(env, client, {
+      namespace: "kube-system",
+      name: "kube-scheduler",
+      identity: `${os.hostname()}_${randomUUID()}`,
+      releaseOnCancel: true,
+      callbacks: {
+        onStartedLeading: () => void leading.run(),
+        onStoppedLeading: () => {
+          if (stopping) env.log.info("scheduler released its lease", {});
+          else env.log.error("scheduler lost its lease; scheduling stops", {});
+          leading.stop();
+        },
+      },
+    });
+    void schedulerElector.run();
+    progress("scheduler started");
+  }
+  if (cfg.agent !== null) {
+    const a = cfg.agent;
+    kubeletClient = new RestClient(loadKubeconfig(a.kubeconfig, { component: "kubelet" }));
+    agent = new NodeAgent({
+      env,
+      client: kubeletClient,
+      nodeName: a.nodeName,
+      nodeIP: a.nodeIP,
+      rootDir: a.rootDir,
+      tls: { certPem: a.serving.certPem, keyPem: a.serving.keyPem, caPem: cfg.ca.certPem },
+      kubeletPort: a.kubeletPort,
+    });
+    await agent.start();
+    progress(`kubelet started; node ${a.nodeName} registered`);
+    if (await waitForNodeReady(client, a.nodeName, 30_000)) progress(`node ${a.nodeName} is Ready`);
+  }
+  return {
+    async stop() {
+      stopping = true;
+      await agent?.stop();
+      kubeletClient?.close();
+      await schedulerElector?.stop();
+      scheduler?.stop();
+      await controllers?.stop();
+      await informers.shutdown();
+      client.close();
+    },
+  };
+}
