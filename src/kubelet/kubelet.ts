@@ -35,6 +35,7 @@ import { ProbeManager } from "./probes/probe_manager.js";
 import { latestContainer, previousContainer, readRuntimePod, readRuntimePods } from "./runtime_pod.js";
 import { StatusManager } from "./status_manager.js";
 import { VolumeManager, type VolumeSources } from "./volumes/volume_manager.js";
+import { WatchedObjects } from "./watched_objects.js";
 
 /** How often runtime pods no API pod accounts for are looked for (upstream's housekeeping period). */
 export const HOUSEKEEPING_PERIOD_MS = 2_000;
@@ -78,6 +79,9 @@ export class Kubelet {
   readonly #o: KubeletOptions;
   readonly #factory: InformerFactory;
   readonly #ownFactory: boolean;
+  /** Volumes' ConfigMaps and Secrets, each read through a watch of just that object. */
+  readonly #configMaps: WatchedObjects<ConfigMap>;
+  readonly #secrets: WatchedObjects<Secret>;
   readonly #pods: SharedIndexInformer<Pod>;
   #housekeeping: Timer | null = null;
   #housekeepingRun: Promise<void> | null = null;
@@ -94,7 +98,9 @@ export class Kubelet {
     // filter, aggregation), so a burst of pod starts does not put its events on the pods' hot path.
     this.events = new ApiEventRecorder(options.env, options.client, { component: "kubelet", host: options.nodeName });
     this.statusManager = new StatusManager(options.client, log);
-    const sources = apiVolumeSources(options.client, () => clock.wallMs());
+    this.#configMaps = new WatchedObjects<ConfigMap>(options.env, (ns) => options.client.resource<ConfigMap>("", "v1", "configmaps").namespace(ns));
+    this.#secrets = new WatchedObjects<Secret>(options.env, (ns) => options.client.resource<Secret>("", "v1", "secrets").namespace(ns));
+    const sources = apiVolumeSources(options.client, () => clock.wallMs(), { configMaps: this.#configMaps, secrets: this.#secrets });
     this.volumes = new VolumeManager({ root: options.rootDir, sources, log, wallMs: () => clock.wallMs(), nodeAllocatable: () => allocatableOf(this.machine) });
     this.probes = new ProbeManager({
       clock,
@@ -280,12 +286,13 @@ export class Kubelet {
     await Promise.all([this.nodeStatus.stop(), this.lease.stop()]);
     if (this.#ownFactory) await this.#factory.shutdown();
     await this.podWorkers.stop();
+    await Promise.all([this.#configMaps.stop(), this.#secrets.stop()]);
     this.events.stop();
   }
 }
 
-/** The volume plugins' API reads: GET configmaps/secrets, POST serviceaccounts/<sa>/token. */
-export function apiVolumeSources(client: RestClient, wallMs: () => number): VolumeSources {
+/** The volume plugins' API reads: configmaps/secrets (watched, else a GET), POST serviceaccounts/<sa>/token. */
+export function apiVolumeSources(client: RestClient, wallMs: () => number, watched?: { configMaps: WatchedObjects<ConfigMap>; secrets: WatchedObjects<Secret> }): VolumeSources {
   const getOrNull = async <T>(p: Promise<T>): Promise<T | null> => {
     try {
       return await p;
@@ -295,8 +302,8 @@ export function apiVolumeSources(client: RestClient, wallMs: () => number): Volu
     }
   };
   return {
-    getConfigMap: (ns, name) => getOrNull(client.resource<ConfigMap>("", "v1", "configmaps").namespace(ns).get(name)),
-    getSecret: (ns, name) => getOrNull(client.resource<Secret>("", "v1", "secrets").namespace(ns).get(name)),
+    getConfigMap: (ns, name) => watched?.configMaps.get(ns, name) ?? getOrNull(client.resource<ConfigMap>("", "v1", "configmaps").namespace(ns).get(name)),
+    getSecret: (ns, name) => watched?.secrets.get(ns, name) ?? getOrNull(client.resource<Secret>("", "v1", "secrets").namespace(ns).get(name)),
     async requestToken(ns, sa, o) {
       const body = {
         apiVersion: "authentication.k8s.io/v1",

@@ -35,8 +35,17 @@ function pair(client: Partial<SpdySessionOptions> = {}, server: Partial<SpdySess
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
+/** Lets queued work finish: ticks, a pause for zlib's thread-pool jobs (header blocks), ticks again. */
 async function settle(n = 20): Promise<void> {
   for (let i = 0; i < n; i++) await tick();
+  await new Promise((r) => setTimeout(r, 30));
+  for (let i = 0; i < n; i++) await tick();
+}
+
+/** Header blocks inflate on libuv's thread pool: under load that takes longer than a few ticks. Bounded. */
+async function until(done: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
 }
 
 /** Reads to the peer's FIN. (Not `for await`: ending the loop destroys the Duplex, write side too.) */
@@ -181,6 +190,7 @@ test("a stream id of the wrong parity or going backwards is reset with PROTOCOL_
     p.server.receive(encodeFrame({ type: "SYN_STREAM", streamId: id, associatedToStreamId: 0, priority: 0, slot: 0, fin: false, unidirectional: false, headers: new Map() }, block));
   }
   compressor.close();
+  await until(() => resets.length >= 2 && p.accepted.length >= 1);
   await settle();
   assert.deepEqual(resets, [[2, RstStatus.PROTOCOL_ERROR], [3, RstStatus.PROTOCOL_ERROR]]);
   assert.deepEqual(p.accepted.map((s) => s.id), [5]);
