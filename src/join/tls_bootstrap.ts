@@ -9,7 +9,7 @@
  */
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
-import { randomBytes, webcrypto } from "node:crypto";
+import { X509Certificate, randomBytes, webcrypto } from "node:crypto";
 import { isIP } from "node:net";
 import * as tls from "node:tls";
 import type { CertificateSigningRequest } from "kubernetes-types/certificates/v1.js";
@@ -18,6 +18,7 @@ import { RestClient } from "../client/rest_client.js";
 import { userAgentFor } from "../client/kubeconfig.js";
 import { formatBootstrapToken } from "../apiserver/auth/bootstrap_token.js";
 import { NODES_GROUP } from "../apiserver/auth/authorizer.js";
+import { SIGNING_ALGORITHM, keyToPem, newKeys } from "../apiserver/pki/pki.js";
 import { publicKeyPin, type JoinToken } from "./join_token.js";
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
@@ -30,10 +31,6 @@ const DISCOVERY_TIMEOUT_MS = 10_000;
 export interface KeyPairPem {
   readonly certPem: string;
   readonly keyPem: string;
-}
-
-function derToPem(der: Buffer): string {
-  return `-----BEGIN CERTIFICATE-----\n${der.toString("base64").replace(/(.{64})/g, "$1\n").replace(/\n$/, "")}\n-----END CERTIFICATE-----\n`;
 }
 
 /**
@@ -58,7 +55,7 @@ export async function discoverClusterCa(serverUrl: string, caHash: string): Prom
   for (let cert: tls.DetailedPeerCertificate | undefined = chain; cert?.raw !== undefined && !seen.has(cert.fingerprint256); cert = cert.issuerCertificate) {
     seen.add(cert.fingerprint256);
     if (publicKeyPin(cert.raw) === caHash) {
-      caPem = derToPem(cert.raw);
+      caPem = new X509Certificate(cert.raw).toString();
       break;
     }
   }
@@ -77,15 +74,9 @@ export async function discoverClusterCa(serverUrl: string, caHash: string): Prom
 
 /** A new ECDSA P-256 key and a PKCS#10 request for `system:node:<nodeName>` in `system:nodes`. */
 export async function nodeCertificateRequest(nodeName: string): Promise<{ csrPem: string; keyPem: string }> {
-  const alg = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
-  const keys = (await webcrypto.subtle.generateKey(alg, true, ["sign", "verify"])) as unknown as CryptoKeyPair;
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-    name: `CN=system:node:${nodeName}, O=${NODES_GROUP}`,
-    keys,
-    signingAlgorithm: alg,
-  });
-  const pkcs8 = await webcrypto.subtle.exportKey("pkcs8", keys.privateKey as unknown as webcrypto.CryptoKey);
-  return { csrPem: csr.toString("pem") + "\n", keyPem: x509.PemConverter.encode(pkcs8, "PRIVATE KEY") + "\n" };
+  const keys = await newKeys();
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: `CN=system:node:${nodeName}, O=${NODES_GROUP}`, keys, signingAlgorithm: SIGNING_ALGORITHM });
+  return { csrPem: csr.toString("pem") + "\n", keyPem: (await keyToPem(keys.privateKey)) + "\n" };
 }
 
 export interface BootstrapOptions {

@@ -368,26 +368,34 @@ const RESPONSE = message(() => [
 
 const RESPONSE_VALUE = oneof({ response: () => RESPONSE, json_reference: () => JSON_REFERENCE }, (v) => (v.$ref !== undefined ? "json_reference" : "response"));
 
+/**
+ * A JSON object whose ordinary keys are a named map in `field` and whose `x-` keys are vendor extensions
+ * (gnostic's Responses and Paths): `{"200": …, "x-a": …}` ↔ `{field: [{name: "200", value}], vendor_extension: […]}`.
+ */
+function namedWithExtensions(field: string, value: () => Codec): Codec {
+  return {
+    encode(v, path, depth) {
+      if (!isJson(v)) fail(path, "must be an object");
+      const named: Json = {};
+      const extensions: Json = {};
+      for (const [k, e] of Object.entries(v)) (k.startsWith("x-") ? extensions : named)[k] = e;
+      const out: Msg = { [field]: namedMap(value, undefined).encode(named, path, depth) };
+      const ext = namedMap(() => ANY, undefined).encode(extensions, path, depth) as Msg[];
+      if (ext.length > 0) out.vendor_extension = ext;
+      return out;
+    },
+    decode(v, depth) {
+      const m = v as Msg;
+      return {
+        ...(namedMap(value, undefined).decode(m[field], depth) as Json),
+        ...(namedMap(() => ANY, undefined).decode(m.vendor_extension, depth) as Json),
+      };
+    },
+  };
+}
+
 /** `responses` of an operation: status codes (and `default`) ↔ response_code, `x-` keys ↔ vendor_extension. */
-const RESPONSES: Codec = {
-  encode(v, path, depth) {
-    if (!isJson(v)) fail(path, "must be an object");
-    const codes: Json = {};
-    const extensions: Json = {};
-    for (const [k, e] of Object.entries(v)) (k.startsWith("x-") ? extensions : codes)[k] = e;
-    const out: Msg = { response_code: namedMap(() => RESPONSE_VALUE, undefined).encode(codes, path, depth) };
-    const ext = namedMap(() => ANY, undefined).encode(extensions, path, depth) as Msg[];
-    if (ext.length > 0) out.vendor_extension = ext;
-    return out;
-  },
-  decode(v, depth) {
-    const m = v as Msg;
-    return {
-      ...(namedMap(() => RESPONSE_VALUE, undefined).decode(m.response_code, depth) as Json),
-      ...(namedMap(() => ANY, undefined).decode(m.vendor_extension, depth) as Json),
-    };
-  },
-};
+const RESPONSES = namedWithExtensions("response_code", () => RESPONSE_VALUE);
 
 const STRING_ARRAY: Codec = {
   encode: (v, path, depth) => ({ value: STRINGS.encode(v, path, depth) }),
@@ -419,25 +427,7 @@ const PATH_ITEM = message(() => [
 ], { extensions: "vendor_extension" });
 
 /** `paths`: path templates ↔ `path`, `x-` keys ↔ vendor_extension. */
-const PATHS: Codec = {
-  encode(v, path, depth) {
-    if (!isJson(v)) fail(path, "must be an object");
-    const paths: Json = {};
-    const extensions: Json = {};
-    for (const [k, e] of Object.entries(v)) (k.startsWith("x-") ? extensions : paths)[k] = e;
-    const out: Msg = { path: namedMap(() => PATH_ITEM, undefined).encode(paths, path, depth) };
-    const ext = namedMap(() => ANY, undefined).encode(extensions, path, depth) as Msg[];
-    if (ext.length > 0) out.vendor_extension = ext;
-    return out;
-  },
-  decode(v, depth) {
-    const m = v as Msg;
-    return {
-      ...(namedMap(() => PATH_ITEM, undefined).decode(m.path, depth) as Json),
-      ...(namedMap(() => ANY, undefined).decode(m.vendor_extension, depth) as Json),
-    };
-  },
-};
+const PATHS = namedWithExtensions("path", () => PATH_ITEM);
 
 const OAUTH2_SCOPES = namedMap(() => STRING, "additional_properties");
 

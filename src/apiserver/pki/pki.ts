@@ -15,8 +15,9 @@ import { isIP } from "node:net";
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
-const KEY_ALGORITHM = { name: "ECDSA", namedCurve: "P-256" } as const;
-const SIGNING_ALGORITHM = { name: "ECDSA", hash: "SHA-256" } as const;
+/** Every key of the cluster: ECDSA P-256, signing with SHA-256 (also the CSRs nodes send and the certificates csrsigning issues). */
+export const KEY_ALGORITHM = { name: "ECDSA", namedCurve: "P-256" } as const;
+export const SIGNING_ALGORITHM = { name: "ECDSA", hash: "SHA-256" } as const;
 /** kubeadm's CA lives ten years, leaf certificates one; we give leaves the CA's span: nothing renews them yet. */
 const CA_VALIDITY_DAYS = 3650;
 const LEAF_VALIDITY_DAYS = 3650;
@@ -43,20 +44,23 @@ function days(n: number): Date {
   return new Date(Date.now() + n * 86_400_000);
 }
 
-function serial(): string {
+/** A random positive 128-bit certificate serial number (hex). */
+export function serial(): string {
   return Buffer.from(webcrypto.getRandomValues(new Uint8Array(16))).toString("hex").replace(/^[89a-f]/, "1");
 }
 
-async function keyToPem(key: CryptoKey): Promise<string> {
+/** A private key as PKCS#8 PEM (without a trailing newline). */
+export async function keyToPem(key: CryptoKey): Promise<string> {
   const der = await webcrypto.subtle.exportKey("pkcs8", key as unknown as webcrypto.CryptoKey);
   return x509.PemConverter.encode(der, "PRIVATE KEY");
 }
 
-async function newKeys(): Promise<CryptoKeyPair> {
+export async function newKeys(): Promise<CryptoKeyPair> {
   return (await webcrypto.subtle.generateKey(KEY_ALGORITHM, true, ["sign", "verify"])) as unknown as CryptoKeyPair;
 }
 
-async function importPrivateKey(pem: string): Promise<CryptoKey> {
+/** A PKCS#8 PEM private key of KEY_ALGORITHM, for signing. */
+export async function importPrivateKey(pem: string): Promise<CryptoKey> {
   const der = x509.PemConverter.decodeFirst(pem);
   return (await webcrypto.subtle.importKey("pkcs8", der, KEY_ALGORITHM, true, ["sign"])) as unknown as CryptoKey;
 }

@@ -10,6 +10,7 @@ import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { webcrypto } from "node:crypto";
 import type { CertificateSigningRequest } from "kubernetes-types/certificates/v1.js";
+import { SIGNING_ALGORITHM, importPrivateKey, serial } from "../../apiserver/pki/pki.js";
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
@@ -98,8 +99,7 @@ export interface SigningCa {
 /** Issues the certificate (PEM) for a request the signer accepted. */
 export async function signRequest(ca: SigningCa, csrObj: CertificateSigningRequest, req: ParsedRequest, nowMs: number, maxDurationMs = CLUSTER_SIGNING_DURATION_MS): Promise<string> {
   const caCert = new x509.X509Certificate(ca.certPem);
-  const alg = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
-  const caKey = (await webcrypto.subtle.importKey("pkcs8", x509.PemConverter.decodeFirst(ca.keyPem), alg, false, ["sign"])) as unknown as CryptoKey;
+  const caKey = await importPrivateKey(ca.keyPem);
   const requested = csrObj.spec.expirationSeconds;
   const durationMs = requested === undefined || requested === null ? maxDurationMs : Math.min(maxDurationMs, requested * 1000);
   const usages = csrObj.spec.usages ?? [];
@@ -114,16 +114,15 @@ export async function signRequest(ca: SigningCa, csrObj: CertificateSigningReque
   if (req.dnsNames.length + req.ipAddresses.length > 0) {
     extensions.push(new x509.SubjectAlternativeNameExtension([...req.dnsNames.map((v) => ({ type: "dns" as const, value: v })), ...req.ipAddresses.map((v) => ({ type: "ip" as const, value: v }))]));
   }
-  const serial = Buffer.from(webcrypto.getRandomValues(new Uint8Array(16))).toString("hex").replace(/^[89a-f]/, "1");
   const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: serial,
+    serialNumber: serial(),
     subject: req.csr.subject,
     issuer: caCert.subject,
     notBefore: new Date(nowMs - BACKDATE_MS),
     notAfter: new Date(Math.min(nowMs + durationMs, caCert.notAfter.getTime())),
     signingKey: caKey,
     publicKey: await req.csr.publicKey.export(),
-    signingAlgorithm: alg,
+    signingAlgorithm: SIGNING_ALGORITHM,
     extensions,
   });
   return cert.toString("pem") + "\n";
