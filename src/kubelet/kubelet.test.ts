@@ -71,13 +71,31 @@ function podSpec(name: string, command: string[], extra: Partial<NonNullable<Pod
   };
 }
 
+test("a Node the node controller marked Unknown is put back to Ready on the kubelet's next status round", async () => {
+  const nodes = client.resource<Node>("", "v1", "nodes");
+  await kubelet.nodeStatus.syncNodeStatus();
+  const writes = kubelet.nodeStatus.writes;
+  await kubelet.nodeStatus.syncNodeStatus();
+  assert.equal(kubelet.nodeStatus.writes, writes, "nothing changed, nothing written");
+  const node = await nodes.get(NODE);
+  const unknown = (node.status?.conditions ?? []).map((c) => (c.type === "Ready" ? { ...c, status: "Unknown", reason: "NodeStatusUnknown", message: "Kubelet stopped posting node status." } : c));
+  await nodes.patch(NODE, "merge", { status: { conditions: unknown } }, { subresource: "status" });
+  assert.equal((await nodes.get(NODE)).status?.conditions?.find((c) => c.type === "Ready")?.status, "Unknown");
+  await kubelet.nodeStatus.syncNodeStatus();
+  const ready = (await nodes.get(NODE)).status?.conditions?.find((c) => c.type === "Ready");
+  assert.equal(ready?.status, "True");
+  assert.equal(ready?.reason, "KubeletReady");
+  assert.equal(kubelet.nodeStatus.writes, writes + 1);
+});
+
 test("the kubelet registers its Node with labels, capacity, nodeInfo and a Ready condition, and renews its Lease", async () => {
   const node = await client.resource<Node>("", "v1", "nodes").get(NODE);
   assert.equal(node.metadata?.labels?.["kubernetes.io/hostname"], NODE);
   assert.equal(node.metadata?.labels?.["kubernetes.io/os"], "linux");
   assert.ok(node.metadata?.labels?.["kubernetes.io/arch"]);
   assert.equal(node.status?.capacity?.pods, "110");
-  assert.match(String(node.status?.capacity?.memory), /^\d+Ki$/);
+  // A whole number of KiB, canonical: Ki, or Mi/Gi when it divides evenly.
+  assert.match(String(node.status?.capacity?.memory), /^\d+(Ki|Mi|Gi)$/);
   assert.equal(node.status?.nodeInfo?.kubeletVersion, "v1.32.0-tk8s");
   assert.equal(node.status?.nodeInfo?.containerRuntimeVersion, "tk8s-process://0.1.0");
   assert.deepEqual(node.status?.addresses?.[0], { type: "InternalIP", address: "127.0.0.1" });

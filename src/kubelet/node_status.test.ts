@@ -10,10 +10,12 @@ const machine: MachineInfo = {
 };
 const input = { machine, nodeName: "n1", containerRuntimeVersion: "tk8s-process://0.1.0", kubeletPort: 10250, nowMs: 1_700_000_000_000, runtimeReady: true };
 
-test("capacity comes from the machine; allocatable holds back the default eviction thresholds", () => {
-  assert.deepEqual(capacityOf(machine), { cpu: "4", "ephemeral-storage": "104857600Ki", "hugepages-1Gi": "0", "hugepages-2Mi": "0", memory: "8388608Ki", pods: "110" });
+test("capacity comes from the machine, in the API's canonical quantities; allocatable holds back the default eviction thresholds", () => {
+  // 104857600Ki and 8388608Ki, spelt as the API server stores them.
+  assert.deepEqual(capacityOf(machine), { cpu: "4", "ephemeral-storage": "100Gi", "hugepages-1Gi": "0", "hugepages-2Mi": "0", memory: "8Gi", pods: "110" });
+  assert.equal(capacityOf({ ...machine, rootfsBytes: 0 })["ephemeral-storage"], "0");
   const a = allocatableOf(machine);
-  assert.equal(a.memory, `${8388608 - 102400}Ki`);
+  assert.equal(a.memory, "8092Mi", "(8388608 - 102400)Ki");
   assert.equal(a["ephemeral-storage"], String(Math.floor(100 * 1024 ** 3 * 0.9)));
 });
 

@@ -11,6 +11,7 @@ import type { Node, NodeCondition, NodeStatus } from "kubernetes-types/core/v1.j
 import type { MachineInfo } from "./machine_info.js";
 import { rfc3339 } from "./pod_status.js";
 import { jsonEqual } from "../util/json_equal.js";
+import { canonicalQuantity } from "../api/validation/quantity.js";
 
 export const KUBELET_VERSION = "v1.32.0-tk8s";
 export const NODE_STATUS_UPDATE_FREQUENCY_MS = 10_000;
@@ -48,10 +49,12 @@ export function nodeLabels(machine: MachineInfo, nodeName: string): Record<strin
 export function capacityOf(m: MachineInfo): Record<string, string> {
   return {
     cpu: String(m.cpuCores),
-    "ephemeral-storage": `${Math.floor(m.rootfsBytes / 1024)}Ki`,
+    // Canonical forms, as the API server stores them (`0Ki` is `0`, `1048576Ki` is `1Gi`): the status
+    // round compares with the stored Node, and a spelling difference would rewrite it every 10 s.
+    "ephemeral-storage": canonicalQuantity(`${Math.floor(m.rootfsBytes / 1024)}Ki`),
     "hugepages-1Gi": "0",
     "hugepages-2Mi": "0",
-    memory: `${Math.floor(m.memoryBytes / 1024)}Ki`,
+    memory: canonicalQuantity(`${Math.floor(m.memoryBytes / 1024)}Ki`),
     pods: String(MAX_PODS),
   };
 }
@@ -65,7 +68,7 @@ export function allocatableOf(m: MachineInfo): Record<string, string> {
     "ephemeral-storage": String(Math.floor(rootfsKiB * 1024 * (1 - EVICTION_NODEFS_FRACTION))),
     "hugepages-1Gi": "0",
     "hugepages-2Mi": "0",
-    memory: `${memKiB}Ki`,
+    memory: canonicalQuantity(`${memKiB}Ki`),
     pods: String(MAX_PODS),
   };
 }
