@@ -24,7 +24,7 @@ import { Etcd3, type IOptions, type IRequestOp, type IWatchResponse, type Watche
 
 const TARGETS = ["etcd", "tk8s"] as const;
 type Target = (typeof TARGETS)[number];
-const WORKLOADS = ["put", "range", "watch", "memory"] as const;
+const WORKLOADS = ["put", "range", "watch", "memory", "failover"] as const;
 type Workload = (typeof WORKLOADS)[number];
 
 interface Config {
@@ -46,12 +46,24 @@ interface Config {
   tmpDir: string;
   json: string | null;
   keep: boolean;
+  /** Members per datastore: 1 is a single server; more is a cluster on loopback. */
+  members: number;
+  /** Cluster mode: clients all go to the leader, or client i goes to member i mod N. */
+  endpoints: "leader" | "all";
+  /** Cluster mode: kill -9 leader trials per target. */
+  failovers: number;
+  /** Cluster mode: how long a fail-over trial may take before it counts as failed. */
+  failoverTimeoutMs: number;
+  /** Cluster mode: --heartbeat-interval and --election-timeout given to every member of both targets. */
+  heartbeatMs: number;
+  electionMs: number;
 }
 
 const USAGE = `usage: npm run bench:datastore -- [flags]
 
   --targets LIST          datastores to measure, in order (default etcd,tk8s)
-  --workloads LIST        put,range,watch,memory (default all)
+  --workloads LIST        put,range,watch,memory,failover (default put,range,watch,memory;
+                          with --members > 1: put,failover; memory needs 1 member, failover more)
   --seconds S             measured duration of each throughput cell (default 5)
   --warmup S              unmeasured warm-up before each cell (default 1)
   --ops N                 also end each cell after N operations (default: time only)
@@ -68,6 +80,12 @@ const USAGE = `usage: npm run bench:datastore -- [flags]
   --tmp-dir DIR           where the temp data dirs go (default ${os.tmpdir()})
   --json FILE             also write the raw results as JSON
   --keep                  keep data dirs and server logs (their path is printed)
+  --members N             members per datastore: 1 = one server (default); 3 = a 3-member cluster
+  --endpoints MODE        cluster mode: clients to the "leader" (default) or spread over "all" members
+  --failovers N           cluster mode: kill -9 leader trials per target (default 3)
+  --failover-timeout-ms MS  cluster mode: a trial with no successful write by then fails (default 30000)
+  --heartbeat-interval MS cluster mode: given to every member of both targets (default 100, etcd's)
+  --election-timeout MS   cluster mode: given to every member of both targets (default 1000, etcd's)
   --help
 `;
 
@@ -91,7 +109,7 @@ function parseConfig(argv: string[]): Config | null {
     allowPositionals: false,
     options: {
       targets: { type: "string", default: "etcd,tk8s" },
-      workloads: { type: "string", default: WORKLOADS.join(",") },
+      workloads: { type: "string" },
       seconds: { type: "string", default: "5" },
       warmup: { type: "string", default: "1" },
       ops: { type: "string" },
@@ -108,6 +126,12 @@ function parseConfig(argv: string[]): Config | null {
       "tmp-dir": { type: "string", default: os.tmpdir() },
       json: { type: "string" },
       keep: { type: "boolean", default: false },
+      members: { type: "string", default: "1" },
+      endpoints: { type: "string", default: "leader" },
+      failovers: { type: "string", default: "3" },
+      "failover-timeout-ms": { type: "string", default: "30000" },
+      "heartbeat-interval": { type: "string", default: "100" },
+      "election-timeout": { type: "string", default: "1000" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -119,12 +143,16 @@ function parseConfig(argv: string[]): Config | null {
     if (!(TARGETS as readonly string[]).includes(t)) throw new Error(`--targets: unknown target "${t}" (etcd, tk8s)`);
     return t as Target;
   });
-  const workloads = parseList(values.workloads!).map((w) => {
+  const members = Math.floor(parseNum("members", values.members!, 1));
+  const workloads = parseList(values.workloads ?? (members > 1 ? "put,failover" : "put,range,watch,memory")).map((w) => {
     if (!(WORKLOADS as readonly string[]).includes(w)) throw new Error(`--workloads: unknown workload "${w}"`);
     return w as Workload;
   });
   const concurrency = parseList(values.concurrency!).map((c) => Math.floor(parseNum("concurrency", c, 1)));
   if (targets.length === 0) throw new Error("--targets: empty");
+  if (members > 1 && workloads.includes("memory")) throw new Error("--workloads: memory is measured with --members 1");
+  if (members === 1 && workloads.includes("failover")) throw new Error("--workloads: failover needs --members > 1");
+  if (values.endpoints !== "leader" && values.endpoints !== "all") throw new Error(`--endpoints: expected leader or all, got "${values.endpoints}"`);
   return {
     targets,
     workloads,
@@ -144,6 +172,12 @@ function parseConfig(argv: string[]): Config | null {
     tmpDir: values["tmp-dir"]!,
     json: values.json ?? null,
     keep: values.keep!,
+    members,
+    endpoints: values.endpoints,
+    failovers: Math.floor(parseNum("failovers", values.failovers!, 0)),
+    failoverTimeoutMs: parseNum("failover-timeout-ms", values["failover-timeout-ms"]!, 100),
+    heartbeatMs: Math.floor(parseNum("heartbeat-interval", values["heartbeat-interval"]!, 1)),
+    electionMs: Math.floor(parseNum("election-timeout", values["election-timeout"]!, 1)),
   };
 }
 
@@ -346,10 +380,77 @@ interface Server {
   exited: () => string | null;
 }
 
+/** Where the cells send requests and whose CPU they measure: one server, or a cluster's members. */
+interface Endpoints {
+  /** The client URL for client number i. */
+  url: (i: number) => string;
+  /** utime+stime of every live server process, in seconds. */
+  cpuSeconds: () => number | null;
+}
+
+function singleEndpoints(s: Server): Endpoints {
+  return { url: () => s.clientUrl, cpuSeconds: () => readCpuSeconds(s.pid) };
+}
+
 function serverCommand(target: Target, cfg: Config): { cmd: string; prefix: string[] } {
   if (target === "etcd") return { cmd: cfg.etcdBin, prefix: [] };
   // The entry point itself, as `npx tk8s` runs it, so its shebang's V8 flags apply.
   return { cmd: path.join(REPO_ROOT, "bin", "tk8s.js"), prefix: ["datastore"] };
+}
+
+/** Spawns one server process (its output appended to `logFile`) and tracks its exit. */
+function spawnServer(target: Target, cfg: Config, flags: string[], dataDir: string, logFile: string, clientUrl: string, runDir: string): Server {
+  const { cmd, prefix } = serverCommand(target, cfg);
+  const logFd = fs.openSync(logFile, "a");
+  let proc: ChildProcess;
+  try {
+    proc = spawn(cmd, [...prefix, ...flags], { stdio: ["ignore", logFd, logFd], cwd: runDir });
+  } finally {
+    fs.closeSync(logFd);
+  }
+  children.add(proc);
+  let exitInfo: string | null = null;
+  proc.on("error", (e) => {
+    exitInfo = `could not run ${cmd}: ${errMsg(e)}`;
+  });
+  proc.on("exit", (code, signal) => {
+    exitInfo ??= signal ? `exited on ${signal}` : `exited with code ${code}`;
+    children.delete(proc);
+  });
+  return { target, proc, pid: proc.pid ?? -1, clientUrl, dataDir, logFile, version: null, exited: () => exitInfo };
+}
+
+/** Waits (until `deadline`, a Date.now() value) for GET /health to return 200, then reads /version. */
+async function waitHealthy(s: Server, deadline: number, cfg: Config): Promise<void> {
+  const fail = (why: string): Error => {
+    const tail = tailFile(s.logFile, 15);
+    const last = tail.split("\n").filter((l) => l.trim() !== "" && !l.startsWith("(run with")).pop() ?? "";
+    return new Error(
+      `${s.target} did not start: ${why}${last ? ` (log: ${last.trim().slice(0, 200)})` : ""}\n` +
+        `--- last lines of ${s.logFile} ---\n${tail}`,
+    );
+  };
+  for (;;) {
+    const dead = s.exited();
+    if (dead !== null) throw fail(dead);
+    try {
+      const r = await httpGet(`${s.clientUrl}/health`, 1000);
+      if (r.status === 200) break;
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > deadline) {
+      s.proc.kill("SIGKILL");
+      throw fail(`GET ${s.clientUrl}/health did not return 200 within ${cfg.startTimeoutMs} ms`);
+    }
+    await sleep(100);
+  }
+  try {
+    const r = await httpGet(`${s.clientUrl}/version`, 1000);
+    if (r.status === 200) s.version = r.body.trim();
+  } catch {
+    /* optional */
+  }
 }
 
 async function startServer(target: Target, phase: string, cfg: Config, runDir: string): Promise<Server> {
@@ -368,66 +469,10 @@ async function startServer(target: Target, phase: string, cfg: Config, runDir: s
     "--initial-advertise-peer-urls", peerUrl,
     "--initial-cluster", `default=${peerUrl}`,
   ];
-  const { cmd, prefix } = serverCommand(target, cfg);
-  const logFd = fs.openSync(logFile, "w");
-  let proc: ChildProcess;
-  try {
-    proc = spawn(cmd, [...prefix, ...flags], { stdio: ["ignore", logFd, logFd], cwd: runDir });
-  } finally {
-    fs.closeSync(logFd);
-  }
-  children.add(proc);
-  let exitInfo: string | null = null;
-  let spawnError: string | null = null;
-  proc.on("error", (e) => {
-    spawnError = errMsg(e);
-    exitInfo = `could not run ${cmd}: ${spawnError}`;
-  });
-  proc.on("exit", (code, signal) => {
-    exitInfo ??= signal ? `exited on ${signal}` : `exited with code ${code}`;
-    children.delete(proc);
-  });
-  const fail = (why: string): Error => {
-    const tail = tailFile(logFile, 15);
-    const last = tail.split("\n").filter((l) => l.trim() !== "" && !l.startsWith("(run with")).pop() ?? "";
-    return new Error(
-      `${target} did not start: ${why}${last ? ` (log: ${last.trim().slice(0, 200)})` : ""}\n` +
-        `--- last lines of ${logFile} ---\n${tail}`,
-    );
-  };
-
-  const deadline = Date.now() + cfg.startTimeoutMs;
-  for (;;) {
-    if (exitInfo !== null) throw fail(exitInfo);
-    try {
-      const r = await httpGet(`${clientUrl}/health`, 1000);
-      if (r.status === 200) break;
-    } catch {
-      /* not listening yet */
-    }
-    if (Date.now() > deadline) {
-      proc.kill("SIGKILL");
-      throw fail(`GET ${clientUrl}/health did not return 200 within ${cfg.startTimeoutMs} ms`);
-    }
-    await sleep(100);
-  }
-  let version: string | null = null;
-  try {
-    const r = await httpGet(`${clientUrl}/version`, 1000);
-    if (r.status === 200) version = r.body.trim();
-  } catch {
-    /* optional */
-  }
-  return {
-    target,
-    proc,
-    pid: proc.pid!,
-    clientUrl,
-    dataDir,
-    logFile,
-    version,
-    exited: () => exitInfo,
-  };
+  fs.writeFileSync(logFile, "");
+  const s = spawnServer(target, cfg, flags, dataDir, logFile, clientUrl, runDir);
+  await waitHealthy(s, Date.now() + cfg.startTimeoutMs, cfg);
+  return s;
 }
 
 async function stopServer(s: Server): Promise<void> {
@@ -453,12 +498,12 @@ const passThrough = {
   execute: <T>(fn: () => T | PromiseLike<T>): Promise<T> => Promise.resolve().then(fn),
 } as unknown as Policy;
 
-function makeClients(s: Server, n: number, cfg: Config): Etcd3[] {
+function makeClients(ep: Endpoints, n: number, cfg: Config, first = 0): Etcd3[] {
   const out: Etcd3[] = [];
-  for (let i = 0; i < n; i++) {
+  for (let i = first; i < first + n; i++) {
     out.push(
       new Etcd3({
-        hosts: s.clientUrl,
+        hosts: ep.url(i),
         dialTimeout: 5000,
         // A local subchannel pool gives each client its own HTTP/2 connection
         // (grpc-js otherwise shares one connection between channels with equal options).
@@ -610,7 +655,7 @@ async function loadKeys(
 
 async function cellPutOrRange(
   workload: "put" | "range",
-  server: Server,
+  server: Endpoints,
   clients: Etcd3[],
   concurrency: number,
   cfg: Config,
@@ -629,10 +674,10 @@ async function cellPutOrRange(
           if (r.kvs.length !== 1) throw new Error(`range ${key}: expected 1 kv, got ${r.kvs.length}`);
         };
   if (cfg.warmup > 0) await runLoops(concurrency, cfg.warmup, null, false, op);
-  const cpu0 = readCpuSeconds(server.pid);
+  const cpu0 = server.cpuSeconds();
   const ccpu0 = process.cpuUsage();
   const r = await runLoops(concurrency, cfg.seconds, cfg.ops, true, op);
-  const cpu1 = readCpuSeconds(server.pid);
+  const cpu1 = server.cpuSeconds();
   const ccpu = process.cpuUsage(ccpu0);
   return {
     workload,
@@ -654,12 +699,12 @@ async function cellPutOrRange(
  * put's ack (its response arriving at the client) to the event with that put's revision arriving
  * at the watcher; ops/s is events delivered per second of the measured window.
  */
-async function cellWatch(server: Server, clients: Etcd3[], concurrency: number, cfg: Config, seq: number): Promise<CellResult> {
+async function cellWatch(server: Endpoints, clients: Etcd3[], concurrency: number, cfg: Config, seq: number): Promise<CellResult> {
   const value = valueSource(cfg.valueBytes);
   const prefix = `/bench/watch/${seq}/`;
   const width = String(cfg.keyspace - 1).length;
   // The watcher has its own client (HTTP/2 connection), apart from the writers'.
-  const watchClient = makeClients(server, 1, cfg)[0]!;
+  const watchClient = makeClients(server, 1, cfg, clients.length)[0]!;
   let watcher: Watcher;
   try {
     watcher = await withTimeout(watchClient.watch().prefix(prefix).create(), cfg.timeoutMs, "creating the watcher");
@@ -738,11 +783,11 @@ async function cellWatch(server: Server, clients: Etcd3[], concurrency: number, 
     while (maxSeenRev < maxWarmupRev && performance.now() < catchUpEnd && watchError === null) await sleep(10);
     recording = true;
     windowOpen = true;
-    const cpu0 = readCpuSeconds(server.pid);
+    const cpu0 = server.cpuSeconds();
     const ccpu0 = process.cpuUsage();
     const r = await runLoops(concurrency, cfg.seconds, cfg.ops, false, put);
     windowOpen = false;
-    const cpu1 = readCpuSeconds(server.pid);
+    const cpu1 = server.cpuSeconds();
     const ccpu = process.cpuUsage(ccpu0);
     // Drain: wait (bounded) for the events of puts acked in the window.
     const drainEnd = performance.now() + Math.max(5000, cfg.timeoutMs);
@@ -795,7 +840,7 @@ interface MemoryResult {
 
 async function measureMemory(server: Server, cfg: Config): Promise<MemoryResult> {
   const res: MemoryResult = emptyMemory(cfg);
-  const clients = makeClients(server, Math.min(cfg.clients, cfg.loadConcurrency), cfg);
+  const clients = makeClients(singleEndpoints(server), Math.min(cfg.clients, cfg.loadConcurrency), cfg);
   try {
     await sleep(1000);
     res.rssIdleBytes = readRssBytes(server.pid);
@@ -833,6 +878,345 @@ async function measureMemory(server: Server, cfg: Config): Promise<MemoryResult>
 }
 
 // ---------------------------------------------------------------------------------------------
+// Clusters (--members > 1)
+
+interface ClusterMember extends Server {
+  name: string;
+  /** The flags it was started with, so a killed member restarts as itself. */
+  flags: string[];
+}
+
+interface Cluster {
+  target: Target;
+  members: ClusterMember[];
+}
+
+/** Starts N members on loopback with the same flags for both targets and waits for a leader. */
+async function startCluster(target: Target, phase: string, cfg: Config, runDir: string): Promise<Cluster> {
+  const n = cfg.members;
+  const ports = await freePorts(2 * n);
+  const names = Array.from({ length: n }, (_, i) => `m${i}`);
+  const peerUrls = names.map((_, i) => `http://127.0.0.1:${ports[2 * i + 1]}`);
+  const initialCluster = names.map((name, i) => `${name}=${peerUrls[i]}`).join(",");
+  const cluster: Cluster = { target, members: [] };
+  for (let i = 0; i < n; i++) {
+    const name = names[i]!;
+    const clientUrl = `http://127.0.0.1:${ports[2 * i]}`;
+    const dataDir = path.join(runDir, `${target}-${phase}-${name}.data`);
+    const logFile = path.join(runDir, `${target}-${phase}-${name}.log`);
+    const flags = [
+      "--name", name,
+      "--data-dir", dataDir,
+      "--listen-client-urls", clientUrl,
+      "--advertise-client-urls", clientUrl,
+      "--listen-peer-urls", peerUrls[i]!,
+      "--initial-advertise-peer-urls", peerUrls[i]!,
+      "--initial-cluster", initialCluster,
+      "--initial-cluster-state", "new",
+      "--initial-cluster-token", `bench-${target}-${phase}`,
+      "--heartbeat-interval", String(cfg.heartbeatMs),
+      "--election-timeout", String(cfg.electionMs),
+    ];
+    fs.writeFileSync(logFile, "");
+    cluster.members.push({ ...spawnServer(target, cfg, flags, dataDir, logFile, clientUrl, runDir), name, flags });
+  }
+  try {
+    const deadline = Date.now() + cfg.startTimeoutMs;
+    // etcd answers /health 200 only once there is a leader; waiting for a leader below covers tk8s too.
+    await Promise.all(cluster.members.map((m) => waitHealthy(m, deadline, cfg)));
+    await findLeader(cluster, cluster.members, deadline, cfg);
+  } catch (e) {
+    await stopCluster(cluster);
+    throw e;
+  }
+  return cluster;
+}
+
+async function stopCluster(c: Cluster): Promise<void> {
+  await Promise.all(c.members.map((m) => stopServer(m)));
+}
+
+function clusterExited(c: Cluster): string | null {
+  for (const m of c.members) {
+    const d = m.exited();
+    if (d !== null) return `${m.name} ${d}`;
+  }
+  return null;
+}
+
+function clusterCpuSeconds(c: Cluster): number | null {
+  let total = 0;
+  for (const m of c.members) {
+    if (m.exited() !== null) continue;
+    const x = readCpuSeconds(m.pid);
+    if (x === null) return null;
+    total += x;
+  }
+  return total;
+}
+
+function clusterRss(c: Cluster): number | null {
+  let total = 0;
+  for (const m of c.members) total += readRssBytes(m.pid) ?? 0;
+  return total > 0 ? total : null;
+}
+
+interface MemberStatus {
+  memberId: string;
+  leader: string;
+  raftTerm: number;
+  raftIndex: number;
+}
+
+async function memberStatus(url: string, cfg: Config, timeoutMs: number): Promise<MemberStatus> {
+  const [client] = makeClients({ url: () => url, cpuSeconds: () => null }, 1, cfg);
+  try {
+    const s = await client!.maintenance.status({ deadline: Date.now() + timeoutMs });
+    return { memberId: s.header.member_id, leader: s.leader, raftTerm: Number(s.raftTerm), raftIndex: Number(s.raftIndex) };
+  } finally {
+    client!.close();
+  }
+}
+
+/**
+ * Polls `among` (live members) until a majority of the whole cluster names the same leader and
+ * that leader is one of them and reports itself as the leader; returns it with its term.
+ */
+async function findLeader(c: Cluster, among: ClusterMember[], deadline: number, cfg: Config): Promise<{ leader: ClusterMember; term: number }> {
+  const quorum = Math.floor(c.members.length / 2) + 1;
+  let last = "no status answered";
+  for (;;) {
+    const st = await Promise.all(among.map((m) => memberStatus(m.clientUrl, cfg, 1000).catch((e: unknown) => errMsg(e))));
+    const votes = new Map<string, number>();
+    for (const s of st) if (typeof s !== "string" && s.leader !== "0") votes.set(s.leader, (votes.get(s.leader) ?? 0) + 1);
+    for (const [id, count] of votes) {
+      if (count < quorum) continue;
+      const i = st.findIndex((s) => typeof s !== "string" && s.memberId === id && s.leader === id);
+      if (i >= 0) return { leader: among[i]!, term: (st[i] as MemberStatus).raftTerm };
+    }
+    last = st.map((s, i) => `${among[i]!.name}: ${typeof s === "string" ? s : `leader ${s.leader} term ${s.raftTerm}`}`).join("; ");
+    if (Date.now() > deadline) throw new Error(`${c.target}: no leader agreed by ${quorum} member(s) in time (${last})`);
+    await sleep(50);
+  }
+}
+
+function clusterEndpoints(c: Cluster, leader: ClusterMember, cfg: Config): Endpoints {
+  return {
+    url: (i) => (cfg.endpoints === "leader" ? leader.clientUrl : c.members[i % c.members.length]!.clientUrl),
+    cpuSeconds: () => clusterCpuSeconds(c),
+  };
+}
+
+interface FailoverTrial {
+  killed: string | null;
+  termBefore: number | null;
+  /** kill -9 of the leader -> first put acknowledged by a surviving member, in ms. */
+  failoverMs: number | null;
+  newLeader: string | null;
+  termAfter: number | null;
+  /** Puts sent by the probes before (and including) the first that succeeded. */
+  attempts: number;
+  errors: number;
+  firstError: string | null;
+  /** Restart of the killed member -> it follows the leader again, in ms. */
+  rejoinMs: number | null;
+  error: string | null;
+}
+
+/** A new probe put every PROBE_INTERVAL_MS per survivor, at most PROBE_MAX_IN_FLIGHT pending each. */
+const PROBE_INTERVAL_MS = 10;
+const PROBE_MAX_IN_FLIGHT = 256;
+const PROBE_DEADLINE_MS = 2000;
+
+/**
+ * One trial: kill -9 the leader, then every survivor gets a new put every 10 ms (each with a 2 s
+ * deadline, so a put lost with the old leader does not hold the measurement up) until the first
+ * one is acknowledged. Then the killed member restarts from its data dir and must rejoin.
+ */
+async function failoverTrial(c: Cluster, trial: number, cfg: Config, runDir: string): Promise<FailoverTrial> {
+  const t: FailoverTrial = {
+    killed: null, termBefore: null, failoverMs: null, newLeader: null, termAfter: null,
+    attempts: 0, errors: 0, firstError: null, rejoinMs: null, error: null,
+  };
+  const { leader, term } = await findLeader(c, c.members, Date.now() + cfg.startTimeoutMs, cfg);
+  t.killed = leader.name;
+  t.termBefore = term;
+  const survivors = c.members.filter((m) => m !== leader);
+  const probes = survivors.map((m) => makeClients({ url: () => m.clientUrl, cpuSeconds: () => null }, 1, cfg)[0]!);
+  const value = valueSource(cfg.valueBytes);
+  try {
+    // Connect every probe client first, so connection set-up is not part of the figure.
+    await Promise.all(probes.map((p, i) => p.kv.put({ key: Buffer.from(`/bench/failover/warm/${i}`), value: value() }, { deadline: Date.now() + cfg.timeoutMs })));
+    const gone = new Promise<void>((r) => leader.proc.once("exit", () => r()));
+    const t0 = performance.now();
+    leader.proc.kill("SIGKILL");
+    let doneAt: number | null = null;
+    const inFlight = probes.map(() => 0);
+    let seq = 0;
+    await new Promise<void>((resolve) => {
+      const tick = (): void => {
+        const now = performance.now();
+        if (doneAt !== null || now - t0 > cfg.failoverTimeoutMs) {
+          clearInterval(timer);
+          resolve();
+          return;
+        }
+        probes.forEach((p, k) => {
+          if (inFlight[k]! >= PROBE_MAX_IN_FLIGHT) return;
+          inFlight[k]!++;
+          t.attempts++;
+          const key = Buffer.from(`/bench/failover/${trial}/${seq++}`);
+          p.kv
+            .put({ key, value: value() }, { deadline: Date.now() + PROBE_DEADLINE_MS })
+            .then(() => {
+              if (doneAt === null) {
+                doneAt = performance.now();
+                t.failoverMs = doneAt - t0;
+              }
+            })
+            .catch((e: unknown) => {
+              if (doneAt !== null) return; // cancelled by closing the probes
+              t.errors++;
+              t.firstError ??= errMsg(e);
+            })
+            .finally(() => inFlight[k]!--);
+        });
+      };
+      const timer = setInterval(tick, PROBE_INTERVAL_MS);
+      tick();
+    });
+    await gone;
+    if (t.failoverMs === null) {
+      t.error = `no put acknowledged within ${cfg.failoverTimeoutMs} ms of the kill`;
+      return t;
+    }
+    const after = await findLeader(c, survivors, Date.now() + cfg.startTimeoutMs, cfg);
+    t.newLeader = after.leader.name;
+    t.termAfter = after.term;
+  } catch (e) {
+    t.error = errMsg(e);
+    return t;
+  } finally {
+    closeClients(probes);
+  }
+  // Restart the killed member as itself (same data dir and flags) and wait until it follows the leader.
+  try {
+    const r0 = performance.now();
+    const idx = c.members.indexOf(leader);
+    const again: ClusterMember = {
+      ...spawnServer(c.target, cfg, leader.flags, leader.dataDir, leader.logFile, leader.clientUrl, runDir),
+      name: leader.name,
+      flags: leader.flags,
+    };
+    c.members[idx] = again;
+    const deadline = Date.now() + cfg.startTimeoutMs;
+    await waitHealthy(again, deadline, cfg);
+    for (;;) {
+      const cur = await findLeader(c, c.members, deadline, cfg);
+      const mine = await memberStatus(again.clientUrl, cfg, 1000).catch(() => null);
+      const lead = await memberStatus(cur.leader.clientUrl, cfg, 1000).catch(() => null);
+      // Caught up: it names the leader and has the leader's log up to (about) now.
+      if (mine && lead && mine.leader === lead.memberId && mine.raftIndex >= lead.raftIndex - 1) break;
+      if (Date.now() > deadline) throw new Error(`${again.name} restarted but did not catch up with the leader in time`);
+      await sleep(50);
+    }
+    t.rejoinMs = performance.now() - r0;
+  } catch (e) {
+    t.error = `restart of ${leader.name}: ${errMsg(e)}`;
+  }
+  return t;
+}
+
+function median(xs: number[]): number | null {
+  if (xs.length === 0) return null;
+  const a = [...xs].sort((x, y) => x - y);
+  const m = Math.floor(a.length / 2);
+  return a.length % 2 === 1 ? a[m]! : (a[m - 1]! + a[m]!) / 2;
+}
+
+interface FailoverResult {
+  trials: FailoverTrial[];
+  medianMs: number | null;
+  minMs: number | null;
+  maxMs: number | null;
+}
+
+async function runCluster(target: Target, cfg: Config, runDir: string, result: TargetResult): Promise<void> {
+  log(`[${target}] starting a ${cfg.members}-member cluster: ${result.command}`);
+  let cluster: Cluster;
+  try {
+    cluster = await startCluster(target, "cluster", cfg, runDir);
+  } catch (e) {
+    result.error = e instanceof Error ? e.message : String(e);
+    log(`[${target}] ${result.error}`);
+    return;
+  }
+  result.version = cluster.members[0]!.version;
+  try {
+    const { leader, term } = await findLeader(cluster, cluster.members, Date.now() + cfg.startTimeoutMs, cfg);
+    log(
+      `[${target}] up: ${cluster.members.map((m) => `${m.name} pid ${m.pid} ${m.clientUrl}`).join(", ")}; ` +
+        `leader ${leader.name} (term ${term})${result.version ? `; version ${result.version}` : ""}`,
+    );
+    const throughput = cfg.workloads.filter((w): w is "put" | "range" | "watch" => w === "put" || w === "range" || w === "watch");
+    if (throughput.length > 0) {
+      const ep = clusterEndpoints(cluster, leader, cfg);
+      const maxClients = Math.max(...cfg.concurrency.map((c) => Math.min(c, cfg.clients)));
+      const allClients = makeClients(ep, maxClients, cfg);
+      try {
+        await runCells(target, throughput, ep, allClients, () => clusterExited(cluster), cfg, result.cells);
+      } finally {
+        closeClients(allClients);
+      }
+      result.rssAfterWorkloadsBytes = clusterRss(cluster);
+      const dead = clusterExited(cluster);
+      if (dead !== null) throw new Error(`member ${dead} during the workloads`);
+    }
+    if (cfg.workloads.includes("failover") && cfg.failovers > 0) {
+      const trials: FailoverTrial[] = [];
+      for (let i = 0; i < cfg.failovers; i++) {
+        let t: FailoverTrial;
+        try {
+          t = await failoverTrial(cluster, i, cfg, runDir);
+        } catch (e) {
+          t = { killed: null, termBefore: null, failoverMs: null, newLeader: null, termAfter: null, attempts: 0, errors: 0, firstError: null, rejoinMs: null, error: errMsg(e) };
+        }
+        trials.push(t);
+        log(
+          `[${target}] fail-over ${i + 1}/${cfg.failovers}: killed leader ${t.killed ?? "?"} (term ${t.termBefore ?? "?"}); ` +
+            `first write after ${fmtMs(t.failoverMs)} ms (${t.attempts} probe puts, ${t.errors} failed${t.firstError ? `, first: ${t.firstError}` : ""}); ` +
+            `new leader ${t.newLeader ?? "?"} (term ${t.termAfter ?? "?"}); rejoined in ${fmtMs(t.rejoinMs)} ms` +
+            (t.error ? `; ERROR ${t.error}` : ""),
+        );
+        if (t.error !== null && i + 1 < cfg.failovers) {
+          // The cluster is in an unknown state: the next trial gets a fresh one.
+          for (const m of cluster.members) if (m.exited() !== null && m.exited() !== "exited on SIGKILL") log(`[${target}] ${m.name} ${m.exited()}; last log lines:\n${tailFile(m.logFile, 15)}`);
+          await stopCluster(cluster);
+          cluster = await startCluster(target, `failover${i + 1}`, cfg, runDir);
+        }
+      }
+      const ok = trials.map((t) => t.failoverMs).filter((x): x is number => x !== null);
+      result.failover = {
+        trials,
+        medianMs: ok.length === trials.length ? median(ok) : null,
+        minMs: ok.length > 0 ? Math.min(...ok) : null,
+        maxMs: ok.length > 0 ? Math.max(...ok) : null,
+      };
+      if (ok.length < trials.length) result.error ??= `${trials.length - ok.length} fail-over trial(s) failed`;
+    }
+  } catch (e) {
+    result.error ??= errMsg(e);
+    log(`[${target}] ${errMsg(e)}`);
+  } finally {
+    for (const m of cluster.members) {
+      const d = m.exited();
+      if (d !== null) log(`[${target}] ${m.name} ${d}; last log lines:\n${tailFile(m.logFile, 15)}`);
+    }
+    await stopCluster(cluster);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Run
 
 interface TargetResult {
@@ -843,6 +1227,48 @@ interface TargetResult {
   cells: CellResult[];
   rssAfterWorkloadsBytes: number | null;
   memory: MemoryResult | null;
+  failover: FailoverResult | null;
+}
+
+/** Every throughput workload at every concurrency, in order; a cell that fails is recorded, not thrown. */
+async function runCells(
+  target: Target,
+  throughput: ("put" | "range" | "watch")[],
+  ep: Endpoints,
+  allClients: Etcd3[],
+  exited: () => string | null,
+  cfg: Config,
+  out: CellResult[],
+): Promise<void> {
+  if (throughput.includes("range")) {
+    log(`[${target}] preloading ${cfg.keyspace} keys for range`);
+    await loadKeys(allClients, "/bench/range/", cfg.keyspace, cfg, null);
+  }
+  let seq = 0;
+  for (const w of throughput) {
+    for (const c of cfg.concurrency) {
+      const clients = allClients.slice(0, Math.min(c, cfg.clients));
+      const dead = exited();
+      let cell: CellResult;
+      if (dead !== null) {
+        cell = failedCell(w, c, clients.length, `server ${dead}`);
+      } else {
+        try {
+          cell = w === "watch" ? await cellWatch(ep, clients, c, cfg, seq++) : await cellPutOrRange(w, ep, clients, c, cfg);
+        } catch (e) {
+          cell = failedCell(w, c, clients.length, errMsg(e));
+        }
+      }
+      out.push(cell);
+      log(
+        `[${target}] ${w.padEnd(5)} conc ${String(c).padStart(3)}: ${fmtRate(cell.opsPerSec)} ${w === "watch" ? "events" : "ops"}/s` +
+          `  p50 ${fmtMs(cell.latencyMs?.p50)}  p99 ${fmtMs(cell.latencyMs?.p99)} ms` +
+          `  server cpu ${cell.serverCpuPercent === null ? "?" : cell.serverCpuPercent.toFixed(0)}%` +
+          `  client cpu ${cell.clientCpuPercent.toFixed(0)}%` +
+          (cell.errors > 0 ? `  ERRORS ${cell.errors}: ${cell.firstError}` : ""),
+      );
+    }
+  }
 }
 
 async function runTarget(target: Target, cfg: Config, runDir: string): Promise<TargetResult> {
@@ -855,8 +1281,13 @@ async function runTarget(target: Target, cfg: Config, runDir: string): Promise<T
     cells: [],
     rssAfterWorkloadsBytes: null,
     memory: null,
+    failover: null,
   };
-  const throughput = cfg.workloads.filter((w): w is "put" | "range" | "watch" => w !== "memory");
+  if (cfg.members > 1) {
+    await runCluster(target, cfg, runDir, result);
+    return result;
+  }
+  const throughput = cfg.workloads.filter((w): w is "put" | "range" | "watch" => w === "put" || w === "range" || w === "watch");
   if (throughput.length > 0) {
     log(`[${target}] starting ${result.command}`);
     let server: Server;
@@ -870,37 +1301,9 @@ async function runTarget(target: Target, cfg: Config, runDir: string): Promise<T
     result.version = server.version;
     log(`[${target}] up: pid ${server.pid} ${server.clientUrl}${server.version ? ` version ${server.version}` : ""}`);
     const maxClients = Math.max(...cfg.concurrency.map((c) => Math.min(c, cfg.clients)));
-    const allClients = makeClients(server, maxClients, cfg);
+    const allClients = makeClients(singleEndpoints(server), maxClients, cfg);
     try {
-      if (throughput.includes("range")) {
-        log(`[${target}] preloading ${cfg.keyspace} keys for range`);
-        await loadKeys(allClients, "/bench/range/", cfg.keyspace, cfg, null);
-      }
-      let seq = 0;
-      for (const w of throughput) {
-        for (const c of cfg.concurrency) {
-          const clients = allClients.slice(0, Math.min(c, cfg.clients));
-          const dead = server.exited();
-          let cell: CellResult;
-          if (dead !== null) {
-            cell = failedCell(w, c, clients.length, `server ${dead}`);
-          } else {
-            try {
-              cell = w === "watch" ? await cellWatch(server, clients, c, cfg, seq++) : await cellPutOrRange(w, server, clients, c, cfg);
-            } catch (e) {
-              cell = failedCell(w, c, clients.length, errMsg(e));
-            }
-          }
-          result.cells.push(cell);
-          log(
-            `[${target}] ${w.padEnd(5)} conc ${String(c).padStart(3)}: ${fmtRate(cell.opsPerSec)} ${w === "watch" ? "events" : "ops"}/s` +
-              `  p50 ${fmtMs(cell.latencyMs?.p50)}  p99 ${fmtMs(cell.latencyMs?.p99)} ms` +
-              `  server cpu ${cell.serverCpuPercent === null ? "?" : cell.serverCpuPercent.toFixed(0)}%` +
-              `  client cpu ${cell.clientCpuPercent.toFixed(0)}%` +
-              (cell.errors > 0 ? `  ERRORS ${cell.errors}: ${cell.firstError}` : ""),
-          );
-        }
-      }
+      await runCells(target, throughput, singleEndpoints(server), allClients, () => server.exited(), cfg, result.cells);
       result.rssAfterWorkloadsBytes = readRssBytes(server.pid);
     } catch (e) {
       result.error = errMsg(e);
@@ -1021,13 +1424,23 @@ function report(cfg: Config, results: Map<Target, TargetResult>): string {
       `(one HTTP/2 connection each), round-robin; the watcher gets a client of its own; no retries.`,
   );
   out.push(`machine: ${os.cpus().length} CPU(s) shared by client and server; node ${process.version}`);
+  if (cfg.members > 1) {
+    out.push(
+      `cluster: ${cfg.members} members per target on loopback, every member started with --heartbeat-interval ${cfg.heartbeatMs} ` +
+        `--election-timeout ${cfg.electionMs}; ` +
+        (cfg.endpoints === "leader"
+          ? "every client connects to the leader (found with Status before the cells); "
+          : `client i connects to member i mod ${cfg.members}; `) +
+        "server cpu = all members together.",
+    );
+  }
   for (const t of cfg.targets) {
     const r = results.get(t)!;
     out.push(`${t}: ${r.command}${r.version ? `  (${r.version})` : ""}${r.error ? `  FAILED: ${r.error.split("\n")[0]}` : ""}`);
   }
   out.push("");
 
-  const throughput = cfg.workloads.filter((w) => w !== "memory");
+  const throughput = cfg.workloads.filter((w) => w === "put" || w === "range" || w === "watch");
   if (throughput.length > 0) {
     const rows: string[][] = [];
     const notes: string[] = [];
@@ -1063,9 +1476,10 @@ function report(cfg: Config, results: Map<Target, TargetResult>): string {
       ),
     );
     out.push(
-      "ratio = tk8s/etcd ops/s (higher is better for tk8s); p99 ratio = tk8s/etcd p99 (lower is better).\n" +
-        "watch: ops/s = events delivered per second to one prefix watcher while N writers put; " +
-        "latency = put ack -> event received.",
+      "ratio = tk8s/etcd ops/s (higher is better for tk8s); p99 ratio = tk8s/etcd p99 (lower is better)." +
+        (throughput.includes("watch")
+          ? "\nwatch: ops/s = events delivered per second to one prefix watcher while N writers put; latency = put ack -> event received."
+          : ""),
     );
     if (throughput.includes("watch")) {
       const detail: string[] = [];
@@ -1084,6 +1498,37 @@ function report(cfg: Config, results: Map<Target, TargetResult>): string {
       if (detail.length > 0) out.push(`watch detail (events that beat their put's ack count as 0 ms above):\n${detail.join("\n")}`);
     }
     if (notes.length > 0) out.push(`errors:\n${notes.join("\n")}`);
+    out.push("");
+  }
+
+  if (cfg.members > 1 && cfg.workloads.includes("failover") && cfg.failovers > 0) {
+    const ef = etcd?.failover ?? null;
+    const kf = tk8s?.failover ?? null;
+    const trialsOf = (f: FailoverResult | null): string =>
+      f ? f.trials.map((t) => (t.failoverMs === null ? "failed" : fmtMs(t.failoverMs))).join(", ") : "n/a";
+    const rejoinOf = (f: FailoverResult | null): number | null =>
+      f ? median(f.trials.map((t) => t.rejoinMs).filter((x): x is number => x !== null)) : null;
+    out.push(
+      table(
+        [`leader fail-over (${cfg.failovers} trials)`, "etcd", "tk8s", "ratio"],
+        [
+          ["kill -9 -> first write, median (ms)", fmtMs(ef?.medianMs), fmtMs(kf?.medianMs), fmtRatio(kf?.medianMs, ef?.medianMs)],
+          ["min / max (ms)", `${fmtMs(ef?.minMs)} / ${fmtMs(ef?.maxMs)}`, `${fmtMs(kf?.minMs)} / ${fmtMs(kf?.maxMs)}`, ""],
+          ["each trial (ms)", trialsOf(ef), trialsOf(kf), ""],
+          ["restart -> caught up, median (ms)", fmtMs(rejoinOf(ef)), fmtMs(rejoinOf(kf)), fmtRatio(rejoinOf(kf), rejoinOf(ef))],
+        ],
+        1,
+      ),
+    );
+    out.push(
+      `fail-over: the leader is killed with SIGKILL; every survivor then gets a new put every ${PROBE_INTERVAL_MS} ms ` +
+        `(${PROBE_DEADLINE_MS} ms deadline each) until the first is acknowledged; the figure is kill -> that ack. ` +
+        "The killed member then restarts from its data dir and must follow the leader with its log caught up " +
+        "before the next trial (ratio: lower is better for tk8s).",
+    );
+    for (const [t, f] of [["etcd", ef], ["tk8s", kf]] as const) {
+      for (const [i, x] of (f?.trials ?? []).entries()) if (x.error) out.push(`  ${t} trial ${i + 1}: ${x.error}`);
+    }
     out.push("");
   }
 

@@ -1,7 +1,7 @@
 /** `tk8s datastore`: the etcd v3-compatible store, with etcd's flag names and defaults. */
 import { InvalidArgumentError, Option, type Command } from "commander";
-import { ClientServer, listenPeer } from "../etcd/client_server.js";
-import { defaultConfig, MAX_REQUEST_BYTES_DEFAULT, MAX_TXN_OPS_DEFAULT, parseDurationMs, parseInitialCluster, parseRetentionMs, SNAPSHOT_COUNT_DEFAULT, type DatastoreConfig } from "../etcd/config.js";
+import { ClientServer } from "../etcd/client_server.js";
+import { checkRaftTiming, defaultConfig, SNAPSHOT_CATCH_UP_ENTRIES_DEFAULT, ELECTION_TIMEOUT_MS_DEFAULT, HEARTBEAT_INTERVAL_MS_DEFAULT, MAX_REQUEST_BYTES_DEFAULT, MAX_TXN_OPS_DEFAULT, parseDurationMs, parseInitialCluster, parseRetentionMs, SNAPSHOT_COUNT_DEFAULT, type DatastoreConfig } from "../etcd/config.js";
 import { EtcdServer } from "../etcd/server.js";
 import { untilShutdownSignal } from "./signals.js";
 import { newNodeEnv, type LogLevel } from "../platform/node/node_env.js";
@@ -46,6 +46,9 @@ interface DatastoreFlags {
   autoCompactionRetention: string;
   autoCompactionMode: "periodic" | "revision";
   snapshotCount: number;
+  heartbeatInterval: number;
+  experimentalSnapshotCatchupEntries: number;
+  electionTimeout: number;
   experimentalWatchProgressNotifyInterval: string;
   logLevel: LogLevel;
 }
@@ -68,9 +71,13 @@ export function configFromFlags(f: DatastoreFlags): DatastoreConfig {
     autoCompactionRetention: f.autoCompactionRetention,
     autoCompactionMode: f.autoCompactionMode,
     snapshotCount: f.snapshotCount,
+    heartbeatIntervalMs: f.heartbeatInterval,
+    snapshotCatchUpEntries: f.experimentalSnapshotCatchupEntries,
+    electionTimeoutMs: f.electionTimeout,
     watchProgressNotifyIntervalMs: parseDurationMs(f.experimentalWatchProgressNotifyInterval, "--experimental-watch-progress-notify-interval"),
   });
   parseInitialCluster(cfg.initialCluster);
+  checkRaftTiming(cfg);
   if (cfg.autoCompactionMode === "periodic" && cfg.autoCompactionRetention !== "0") parseRetentionMs(cfg.autoCompactionRetention);
   if (cfg.autoCompactionMode === "revision" && !/^\d+$/.test(cfg.autoCompactionRetention)) {
     throw new Error(`Cannot start: --auto-compaction-retention must be a revision count in revision mode: current value is "${cfg.autoCompactionRetention}"`);
@@ -81,7 +88,7 @@ export function configFromFlags(f: DatastoreFlags): DatastoreConfig {
 export function addDatastoreCommand(program: Command): void {
   program
     .command("datastore")
-    .description("run the etcd v3-compatible datastore (single member; flags as etcd's)")
+    .description("run an etcd v3-compatible datastore member (Raft-replicated; flags as etcd's)")
     .option("--name <name>", "human-readable name for this member", "default")
     .option("--data-dir <path>", "path to the data directory (default: ${name}.etcd)")
     .option("--listen-client-urls <urls>", "URLs to listen on for client traffic", urlList("--listen-client-urls"), ["http://localhost:2379"])
@@ -96,6 +103,9 @@ export function addDatastoreCommand(program: Command): void {
     .option("--max-txn-ops <n>", "maximum number of operations permitted in a transaction", nonNegativeInt("--max-txn-ops"), MAX_TXN_OPS_DEFAULT)
     .option("--auto-compaction-retention <retention>", "auto compaction retention (hours or a duration like 30m in periodic mode; revisions in revision mode; 0 disables)", "0")
     .addOption(new Option("--auto-compaction-mode <mode>", "interpret retention as time (periodic) or a revision count").choices(["periodic", "revision"]).default("periodic"))
+    .option("--experimental-snapshot-catchup-entries <n>", "number of entries for a slow follower to catch up after compacting the raft storage entries", nonNegativeInt("--experimental-snapshot-catchup-entries"), SNAPSHOT_CATCH_UP_ENTRIES_DEFAULT)
+    .option("--heartbeat-interval <ms>", "time (in milliseconds) of a heartbeat interval", nonNegativeInt("--heartbeat-interval"), HEARTBEAT_INTERVAL_MS_DEFAULT)
+    .option("--election-timeout <ms>", "time (in milliseconds) for an election to timeout", nonNegativeInt("--election-timeout"), ELECTION_TIMEOUT_MS_DEFAULT)
     .option("--snapshot-count <n>", "number of committed transactions that trigger a snapshot", nonNegativeInt("--snapshot-count"), SNAPSHOT_COUNT_DEFAULT)
     .option("--experimental-watch-progress-notify-interval <duration>", "duration of periodic watch progress notifications", "10m")
     .addOption(new Option("--log-level <level>", "log level").choices(["debug", "info", "warn", "error"]).default("info"))
@@ -104,11 +114,9 @@ export function addDatastoreCommand(program: Command): void {
       const env = newNodeEnv({ logLevel: flags.logLevel, logFields: { component: "datastore", member: config.name } });
       const server = await EtcdServer.open(env, config);
       const clients = await ClientServer.listen(server, env, config.listenClientUrls);
-      const peers = await listenPeer(server, env, config.listenPeerUrls);
       env.log.info("ready to serve client requests", { clientUrls: config.advertiseClientUrls });
       await untilShutdownSignal(env.log);
       await clients.close();
-      for (const p of peers) p.close();
       await server.close();
     });
 }

@@ -65,7 +65,7 @@ export function addServerCommand(program: Command): void {
     .option("--bind-address <ip>", "the address to serve HTTPS on", "0.0.0.0")
     .option("--secure-port <port>", "the port to serve HTTPS on (0: any free port)", port, 6443)
     .option("--advertise-address <ip>", "the address the `kubernetes` Service's endpoints name (default: the host's first IPv4 address)")
-    .option("--datastore-endpoint <url>", "use this etcd v3 endpoint (http://host:port) instead of the embedded datastore")
+    .option("--datastore-endpoint <urls>", "use these etcd v3 endpoints (http://host:port, comma-separated: the members of one cluster) instead of the embedded datastore")
     .option("--embedded-etcd-client-urls <urls>", "also serve the embedded datastore's etcd v3 API on these URLs (for etcdctl)")
     .option("--token-auth-file <path>", "static bearer tokens: CSV lines of token,user,uid,\"group1,group2\"")
     .option("--max-requests-inflight <n>", "the most non-mutating requests in flight at once (0: no limit)", nonNegative, 400)

@@ -48,18 +48,29 @@ for (const c of bad) {
   });
 }
 
-test("tk8s datastore refuses a multi-member --initial-cluster with a clear line, until Raft lands", () => {
-  const dir = fileURLToPath(new URL(`../../../dist/tmp-cli-${process.pid}`, import.meta.url));
-  const r = run("datastore", "--data-dir", dir, "--listen-client-urls", "http://127.0.0.1:1", "--initial-cluster", "default=http://127.0.0.1:2380,b=http://127.0.0.1:2381");
-  spawnSync("rm", ["-rf", dir]);
-  assert.notEqual(r.status, 0);
-  assert.match(r.stderr, /^tk8s: Cannot start: --initial-cluster names 2 members/m);
-});
-
-test("tk8s datastore refuses --initial-cluster-state=existing on an empty data dir with one clear line", () => {
-  const dir = fileURLToPath(new URL(`../../../dist/tmp-cli-existing-${process.pid}`, import.meta.url));
-  const r = run("datastore", "--data-dir", dir, "--listen-client-urls", "http://127.0.0.1:1", "--initial-cluster-state", "existing");
-  spawnSync("rm", ["-rf", dir]);
-  assert.notEqual(r.status, 0);
-  assert.match(r.stderr, /^tk8s: Cannot start: --initial-cluster-state=existing joins a running cluster/m);
-});
+const refusals = [
+  {
+    name: "an --initial-cluster without this member's --name",
+    args: ["--initial-cluster", "a=http://127.0.0.1:2380,b=http://127.0.0.1:2381"],
+    want: /^tk8s: Cannot start: --initial-cluster has no member named "default" \(--name\)$/m,
+  },
+  {
+    name: "--initial-cluster-state=existing with no running member to ask",
+    args: ["--initial-cluster-state", "existing"],
+    want: /^tk8s: Cannot start: --initial-cluster-state=existing, but no running member answered \(no other member in --initial-cluster\)$/m,
+  },
+  {
+    name: "an election timeout under five heartbeats",
+    args: ["--heartbeat-interval", "100", "--election-timeout", "300"],
+    want: /--election-timeout\[300ms\] should be at least as 5 times as --heartbeat-interval\[100ms\]/,
+  },
+];
+for (const [i, c] of refusals.entries()) {
+  test(`tk8s datastore refuses ${c.name} with one clear line`, () => {
+    const dir = fileURLToPath(new URL(`../../../dist/tmp-cli-${process.pid}-${i}`, import.meta.url));
+    const r = run("datastore", "--data-dir", dir, "--listen-client-urls", "http://127.0.0.1:1", "--listen-peer-urls", "http://127.0.0.1:2", ...c.args);
+    spawnSync("rm", ["-rf", dir]);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, c.want);
+  });
+}

@@ -297,6 +297,9 @@ export interface Alarms {
 /** Applies one committed request. Never throws for client errors: they come back in `error`. */
 export function applyRequest(store: KVStore, lessor: Lessor, alarms: Alarms, r: InternalRequest): ApplyResult {
   switch (r.op) {
+    case "memberAttr":
+      // Membership is the member's (membership.ts), not the key-value store's: it never reaches here.
+      throw new Error("applyRequest: memberAttr is applied by the member, not the store");
     case "put": {
       const txn = store.beginWrite();
       try {

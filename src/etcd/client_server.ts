@@ -109,30 +109,3 @@ async function handleHttp(server: EtcdServer, req: http.IncomingMessage, res: ht
       res.end("404 page not found\n");
   }
 }
-
-/** The peer URL: bound as etcd binds it; replication traffic arrives with the Raft issue. */
-export async function listenPeer(server: EtcdServer, env: Env, urls: string[]): Promise<http.Server[]> {
-  const out: http.Server[] = [];
-  for (const raw of urls) {
-    const u = new URL(raw);
-    const h = http.createServer((req, res) => {
-      if (req.url === "/version") {
-        res.writeHead(200, { "Content-Type": "application/json" });
-        res.end(JSON.stringify({ etcdserver: ETCD_VERSION, etcdcluster: ETCD_CLUSTER_VERSION }));
-      } else if (req.url === "/members") {
-        res.writeHead(200, { "Content-Type": "application/json" });
-        res.end(JSON.stringify([{ id: server.member.id.toString(16), name: server.member.name, peerURLs: server.member.peerUrls, clientURLs: server.member.clientUrls }]));
-      } else {
-        res.writeHead(404);
-        res.end();
-      }
-    });
-    await new Promise<void>((resolve, reject) => {
-      h.once("error", reject);
-      h.listen(Number(u.port || 2380), u.hostname.replace(/^\[|\]$/g, ""), () => resolve());
-    });
-    env.log.info("listening for peers", { url: raw });
-    out.push(h);
-  }
-  return out;
-}

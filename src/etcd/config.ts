@@ -18,6 +18,12 @@ export interface DatastoreConfig {
   readonly autoCompactionRetention: string;
   readonly autoCompactionMode: "periodic" | "revision";
   readonly snapshotCount: number;
+  /** etcd's --experimental-snapshot-catchup-entries: entries kept behind a snapshot for slow followers (default 5000). */
+  readonly snapshotCatchUpEntries: number;
+  /** etcd's --heartbeat-interval: the Raft tick, in ms (default 100). */
+  readonly heartbeatIntervalMs: number;
+  /** etcd's --election-timeout in ms (default 1000): a follower campaigns after 1–2× this without a leader. */
+  readonly electionTimeoutMs: number;
   /** etcd's --experimental-watch-progress-notify-interval (default 10 minutes). */
   readonly watchProgressNotifyIntervalMs: number;
 }
@@ -30,6 +36,11 @@ export const MAX_REQUEST_BYTES_DEFAULT = 1.5 * 1024 * 1024;
 export const MAX_TXN_OPS_DEFAULT = 128;
 /** etcd 3.4's default --snapshot-count. */
 export const SNAPSHOT_COUNT_DEFAULT = 100_000;
+/** etcd's SnapshotCatchUpEntries. */
+export const SNAPSHOT_CATCH_UP_ENTRIES_DEFAULT = 5000;
+/** etcd's default --heartbeat-interval and --election-timeout. */
+export const HEARTBEAT_INTERVAL_MS_DEFAULT = 100;
+export const ELECTION_TIMEOUT_MS_DEFAULT = 1000;
 /** etcd's default watch progress-notify interval. */
 export const WATCH_PROGRESS_NOTIFY_INTERVAL_MS_DEFAULT = 10 * 60_000;
 /** gRPC's receive limit sits above the request limit, as etcd's does, so oversize requests get etcd's error, not gRPC's. */
@@ -43,7 +54,8 @@ export function defaultConfig(overrides: Partial<DatastoreConfig> = {}): Datasto
     dataDir: `${name}.etcd`,
     listenClientUrls: ["http://localhost:2379"],
     advertiseClientUrls: ["http://localhost:2379"],
-    listenPeerUrls: ["http://localhost:2380"],
+    // Embedded members (tk8s server, tests) do not listen for peers unless asked; the CLI's default is etcd's.
+    listenPeerUrls: [],
     initialAdvertisePeerUrls: peer,
     initialCluster: `${name}=${peer.join(`,${name}=`)}`,
     initialClusterState: "new",
@@ -54,6 +66,9 @@ export function defaultConfig(overrides: Partial<DatastoreConfig> = {}): Datasto
     autoCompactionRetention: "0",
     autoCompactionMode: "periodic",
     snapshotCount: SNAPSHOT_COUNT_DEFAULT,
+    snapshotCatchUpEntries: SNAPSHOT_CATCH_UP_ENTRIES_DEFAULT,
+    heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS_DEFAULT,
+    electionTimeoutMs: ELECTION_TIMEOUT_MS_DEFAULT,
     watchProgressNotifyIntervalMs: WATCH_PROGRESS_NOTIFY_INTERVAL_MS_DEFAULT,
     ...overrides,
   };
@@ -91,4 +106,18 @@ export function parseDurationMs(s: string, flag: string): number {
   }
   if (consumed !== s.length || consumed === 0) throw new Error(`Cannot parse ${flag}: "${s}" is not a duration like 30m or 500ms`);
   return total;
+}
+
+/** etcd's ReqTimeout: how long a proposal or linearizable read may wait (5 s plus two election timeouts). */
+export function requestTimeoutMs(c: Pick<DatastoreConfig, "electionTimeoutMs">): number {
+  return 5000 + 2 * c.electionTimeoutMs;
+}
+
+/** Checks the timing flags as etcd does. */
+export function checkRaftTiming(c: Pick<DatastoreConfig, "heartbeatIntervalMs" | "electionTimeoutMs">): void {
+  if (!(c.heartbeatIntervalMs > 0)) throw new Error(`--heartbeat-interval must be > 0: current value is ${c.heartbeatIntervalMs}`);
+  if (c.electionTimeoutMs < 5 * c.heartbeatIntervalMs) {
+    throw new Error(`--election-timeout[${c.electionTimeoutMs}ms] should be at least as 5 times as --heartbeat-interval[${c.heartbeatIntervalMs}ms]`);
+  }
+  if (c.electionTimeoutMs > 50_000) throw new Error(`--election-timeout[${c.electionTimeoutMs}ms] is too long, and should be set less than 50000ms`);
 }

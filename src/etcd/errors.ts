@@ -34,9 +34,18 @@ export const ErrMemberNotFound = e(GrpcStatus.NOT_FOUND, "etcdserver: member not
 export const ErrBadLeaderTransferee = e(GrpcStatus.FAILED_PRECONDITION, "etcdserver: bad leader transferee");
 export const ErrWatchCanceled = e(GrpcStatus.CANCELLED, "etcdserver: watch canceled");
 export const ErrNotCapable = e(GrpcStatus.UNAVAILABLE, "etcdserver: not capable");
-export const ErrMembershipUnsupported = e(
-  GrpcStatus.FAILED_PRECONDITION,
-  "etcdserver: membership changes need a replicated datastore (not supported by this single-member tk8s datastore yet)",
-);
+export const ErrMemberExist = e(GrpcStatus.FAILED_PRECONDITION, "etcdserver: member ID already exist");
+export const ErrPeerURLExist = e(GrpcStatus.FAILED_PRECONDITION, "etcdserver: Peer URLs already exists");
+export const ErrMemberBadURLs = e(GrpcStatus.INVALID_ARGUMENT, "etcdserver: given member URLs are invalid");
+export const ErrMemberNotLearner = e(GrpcStatus.FAILED_PRECONDITION, "etcdserver: can only promote a learner member");
+export const ErrLearnerNotReady = e(GrpcStatus.FAILED_PRECONDITION, "etcdserver: can only promote a learner member which is in sync with leader");
+export const ErrTooManyLearners = e(GrpcStatus.FAILED_PRECONDITION, "etcdserver: too many learner members in cluster");
+export const ErrMemberNotEnoughStarted = e(GrpcStatus.FAILED_PRECONDITION, "etcdserver: re-configuration failed due to not enough started members");
+export const ErrIDRemoved = e(GrpcStatus.FAILED_PRECONDITION, "etcdserver: ID removed");
+export const ErrNoLeader = e(GrpcStatus.UNAVAILABLE, "etcdserver: no leader");
+export const ErrNotLeader = e(GrpcStatus.FAILED_PRECONDITION, "etcdserver: not leader");
+export const ErrLeaderChanged = e(GrpcStatus.UNAVAILABLE, "etcdserver: leader changed");
+export const ErrTimeoutDueToLeaderFail = e(GrpcStatus.UNAVAILABLE, "etcdserver: request timed out, possibly due to previous leader failure");
+export const ErrUnhealthy = e(GrpcStatus.UNAVAILABLE, "etcdserver: unhealthy cluster");
 export const ErrAuthNotEnabled = e(GrpcStatus.FAILED_PRECONDITION, "etcdserver: authentication is not enabled");
 export const ErrAuthUnsupported = e(GrpcStatus.UNIMPLEMENTED, "etcdserver: authentication is not supported by the tk8s datastore yet");

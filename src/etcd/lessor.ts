@@ -4,7 +4,7 @@
  * server proposes the revoke of an expired lease, it never deletes keys on its own.
  */
 import type { Clock } from "../env/env.js";
-import type { Backend } from "../storage/backend/backend.js";
+import type { BackendStore } from "../storage/backend/backend.js";
 import type { LeaseAttachments } from "../storage/mvcc/kvstore.js";
 import { assert } from "../util/assert.js";
 
@@ -27,9 +27,9 @@ export class Lessor implements LeaseAttachments {
   /** Key → the lease its live value carries, for keys attached to a lease (etcd's itemMap). */
   readonly #leaseOfKey = new Map<string, bigint>();
   readonly #clock: Clock;
-  readonly #backend: Backend;
+  readonly #backend: BackendStore;
 
-  constructor(clock: Clock, backend: Backend) {
+  constructor(clock: Clock, backend: BackendStore) {
     this.#clock = clock;
     this.#backend = backend;
   }
@@ -39,6 +39,13 @@ export class Lessor implements LeaseAttachments {
     for (const rec of this.#backend.leases()) {
       this.#leases.set(rec.id, { id: rec.id, ttlSeconds: rec.ttlSeconds, expiryMs: this.#clock.nowMs() + rec.ttlSeconds * 1000, keys: new Set() });
     }
+  }
+
+  /** Forgets every lease and loads the backend's again (after a snapshot replaced the backend's contents). */
+  reload(): void {
+    this.#leases.clear();
+    this.#leaseOfKey.clear();
+    this.restore();
   }
 
   get size(): number {
@@ -68,6 +75,15 @@ export class Lessor implements LeaseAttachments {
     for (const key of this.#leases.get(id)?.keys ?? []) if (this.#leaseOfKey.get(key) === id) this.#leaseOfKey.delete(key);
     this.#leases.delete(id);
     this.#backend.removeLease(id);
+  }
+
+  /**
+   * This member became leader: every lease's clock restarts now, since the old leader's expiry times are
+   * unknown here (etcd's Promote). Leases then expire only on the leader.
+   */
+  promote(extendMs: number): void {
+    const now = this.#clock.nowMs();
+    for (const l of this.#leases.values()) l.expiryMs = now + l.ttlSeconds * 1000 + extendMs;
   }
 
   /** Keep-alive: returns the TTL granted again, or null if there is no such lease. */

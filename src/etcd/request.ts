@@ -14,9 +14,18 @@ export type InternalRequest =
   | { readonly op: "compact"; readonly req: CompactionRequest }
   | { readonly op: "leaseGrant"; readonly req: LeaseGrantRequest }
   | { readonly op: "leaseRevoke"; readonly req: LeaseRevokeRequest }
-  | { readonly op: "alarm"; readonly req: AlarmRequest };
+  | { readonly op: "alarm"; readonly req: AlarmRequest }
+  | { readonly op: "memberAttr"; readonly req: MemberAttrRequest };
 
-const OPS = ["put", "deleteRange", "txn", "compact", "leaseGrant", "leaseRevoke", "alarm"] as const;
+/** A member publishes its name and client URLs, or `member update` sets its peer URLs (ids as decimal). */
+export interface MemberAttrRequest {
+  readonly id: string;
+  readonly name?: string;
+  readonly clientUrls?: string[];
+  readonly peerUrls?: string[];
+}
+
+const OPS = ["put", "deleteRange", "txn", "compact", "leaseGrant", "leaseRevoke", "alarm", "memberAttr"] as const;
 type Op = (typeof OPS)[number];
 
 interface Codec {
@@ -45,6 +54,8 @@ function codecFor(op: Op): Codec {
       leaseGrant: m(lease, "LeaseGrant"),
       leaseRevoke: m(lease, "LeaseRevoke"),
       alarm: m(maint, "Alarm"),
+      // Not an etcd RPC: JSON is enough for a few URLs.
+      memberAttr: { serialize: (v) => Buffer.from(JSON.stringify(v)), deserialize: (b) => JSON.parse(b.toString("utf8")) as unknown },
     };
   }
   return codecs[op];

@@ -1,25 +1,62 @@
 /**
- * One datastore member (etcd's EtcdServer): opens the WAL, snapshot and backend, replays, then runs the
- * ready loop — the only loop that touches the disk. A write is acknowledged only once it is in the WAL
- * (fsynced) and applied; reads are served from the applied state, which on a one-member group is
- * linearizable because nothing is acknowledged before it is applied.
+ * One datastore member (etcd's EtcdServer): opens the WAL, snapshot and backend, replays, joins its Raft
+ * group and runs the ready loop — the only loop that touches the disk:
+ *
+ *   persist (snapshot, entries, hard state; one fsync) → send messages → apply committed → serve reads → advance
+ *
+ * Nothing leaves this member before what it promises is durable here, so a vote or an acknowledgement
+ * survives a crash; a write is acknowledged only once it is committed by a quorum and applied. Reads
+ * are linearizable through ReadIndex (linearizable_reads.ts) unless the client asks for a serializable one.
+ *
+ * The edges are injected: the clock, randomness and file system through `Env`, the backend store and the
+ * Raft transport through `MemberEdges`, so the simulator (test/sim/) runs real members in virtual time.
  */
 import { createHash } from "node:crypto";
+import * as http from "node:http";
 import type { Env, Timer } from "../env/env.js";
-import { Backend } from "../storage/backend/backend.js";
+import { MemoryStorage } from "../raft/storage.js";
+import { RawNode } from "../raft/raw_node.js";
+import type { SoftState } from "../raft/raft.js";
+import {
+  NONE,
+  ProposalDroppedError,
+  decodeConfChange,
+  type ConfChange,
+  type ConfState,
+  type Entry,
+  type HardState,
+  type Message,
+  type Snapshot as RaftSnapshot,
+} from "../raft/types.js";
+import { Backend, type BackendStore } from "../storage/backend/backend.js";
 import { KVStore } from "../storage/mvcc/kvstore.js";
 import { WatchableStore } from "../storage/mvcc/watchable_store.js";
 import { Snapshotter } from "../storage/snap/snapshotter.js";
-import { Wal, type Entry } from "../storage/wal/wal.js";
+import { Wal } from "../storage/wal/wal.js";
 import { assert } from "../util/assert.js";
 import { applyReadOnlyTxn, applyRange, applyRequest, type Alarms, type ApplyResult } from "./apply.js";
-import { parseInitialCluster, parseRetentionMs, QUOTA_BACKEND_BYTES_DEFAULT, type DatastoreConfig } from "./config.js";
-import { ErrNoSpace, ErrRequestTooLarge, ErrStopped, ErrTooManyRequests } from "./errors.js";
+import { encodeBackendImage, restoreBackendImage } from "./backend_image.js";
+import { checkRaftTiming, parseInitialCluster, parseRetentionMs, QUOTA_BACKEND_BYTES_DEFAULT, requestTimeoutMs, type DatastoreConfig } from "./config.js";
+import {
+  ErrBadLeaderTransferee,
+  ErrLearnerNotReady,
+  ErrMemberBadURLs,
+  ErrNoSpace,
+  ErrNotLeader,
+  ErrRequestTooLarge,
+  ErrStopped,
+  ErrTimeout,
+  ErrTooManyRequests,
+  EtcdError,
+} from "./errors.js";
 import { LEASE_REVOKES_PER_CHECK_MAX, Lessor } from "./lessor.js";
+import { LinearizableReads, PENDING_READS_MAX } from "./linearizable_reads.js";
+import { decodeMemberContext, encodeMemberContext, memberFromJson, memberToJson, Membership, type Member } from "./membership.js";
 import { DatastoreMetrics } from "./metrics.js";
-import { AlarmType, type RangeRequest, type RangeResponse, type TxnRequest, type TxnResponse } from "./pb.js";
-import { decodeRequest, encodeRequest, requestIdOf, type InternalRequest } from "./request.js";
-import { SoloNode } from "./solo_node.js";
+import { AlarmType, type ResponseHeader, type RangeRequest, type RangeResponse, type TxnRequest, type TxnResponse } from "./pb.js";
+import { PeerTransport } from "./peer/transport.js";
+import { NoPeerTransport, type RaftTransport } from "./raft_transport.js";
+import { decodeRequest, encodeRequest, requestIdOf, type InternalRequest, type MemberAttrRequest } from "./request.js";
 
 /** Proposals waiting to be applied; beyond this a proposal fails fast with "too many requests". */
 export const PROPOSALS_PENDING_MAX = 8192;
@@ -27,24 +64,56 @@ export const PROPOSALS_PENDING_MAX = 8192;
 export const LEASE_CHECK_INTERVAL_MS = 500;
 /** How stale the backend size used for the quota check may be; a quota is a soft bound in etcd too. */
 export const DB_SIZE_REFRESH_MS = 100;
-/** Snapshot images are padded to whole blocks of this size, as etcdctl expects of a bbolt file. */
-export const SNAPSHOT_BLOCK_BYTES = 512;
 /** Revision-mode auto compaction checks this often (etcd: 5 minutes). */
 export const REVISION_COMPACTION_INTERVAL_MS = 5 * 60_000;
 /** etcd's version this member reports; the wire API matches 3.5 (a superset of 3.4). */
 export const ETCD_VERSION = "3.5.0";
 export const ETCD_CLUSTER_VERSION = "3.5.0";
+/** Raft's message and flow-control limits, as etcd sets them. */
+const MAX_SIZE_PER_MSG = 1024 * 1024;
+const MAX_INFLIGHT_MSGS = 4096 / 8;
+/** A learner may be promoted once it holds this share of the leader's log (etcd's readyPercent). */
+const LEARNER_READY_PERCENT = 0.9;
+/** Proposals refused by Raft (no leader yet) that wait for one; beyond this they fail fast. */
+const HELD_PROPOSALS_MAX = 4096;
 
-export interface MemberInfo {
-  readonly id: bigint;
-  readonly name: string;
-  readonly peerUrls: string[];
-  readonly clientUrls: string[];
+export type MemberInfo = Member;
+
+/** Hooks for the simulator's Raft checkers; called synchronously by the member. */
+export interface MemberObserver {
+  persisted(memberId: bigint, hardState: HardState | null, entries: readonly Entry[]): void;
+  applied(memberId: bigint, entry: Entry): void;
+  leader(memberId: bigint, term: number, leaderId: bigint): void;
+  snapshotInstalled?(memberId: bigint, index: number, term: number): void;
+}
+
+export interface MemberEdges {
+  /** Opens the MVCC backend in `dir` (default: LMDB). */
+  openBackend?: (dir: string) => Promise<BackendStore>;
+  /** The transport to the other members (default: PeerTransport on --listen-peer-urls). */
+  transport?: RaftTransport;
+  observer?: MemberObserver;
 }
 
 interface Waiter {
   resolve(r: ApplyResult): void;
   reject(e: unknown): void;
+  readonly deadline: Timer;
+}
+
+interface ConfWaiter {
+  resolve(members: Member[]): void;
+  reject(e: unknown): void;
+  readonly deadline: Timer;
+}
+
+interface Identity {
+  readonly member: Member;
+  readonly clusterId: bigint;
+  /** A brand-new cluster: the members to bootstrap the log with. */
+  readonly bootstrap: Member[] | null;
+  /** Joining a running cluster: its members as they answered. */
+  readonly existing: Member[] | null;
 }
 
 function idFromHash(parts: string[]): bigint {
@@ -53,27 +122,50 @@ function idFromHash(parts: string[]): bigint {
   return h.readBigUInt64BE(0) & 0x7fffffffffffffffn;
 }
 
+/** A member's id in a new cluster, from its peer URLs and the cluster token: every member computes every id alike. */
+export function memberIdFor(peerUrls: readonly string[], clusterToken: string): bigint {
+  return idFromHash([...peerUrls].sort().concat(clusterToken));
+}
+
+function confKey(cc: ConfChange): string {
+  return `${cc.type}/${cc.nodeId}`;
+}
+
+const EMPTY = new Uint8Array(0);
+
 export class EtcdServer {
   readonly config: DatastoreConfig;
   readonly metrics = new DatastoreMetrics();
   readonly member: MemberInfo;
   readonly clusterId: bigint;
   readonly #env: Env;
-  readonly #backend: Backend;
+  readonly #backend: BackendStore;
   readonly #kv: KVStore;
   readonly #watchable: WatchableStore;
   readonly #lessor: Lessor;
   readonly #wal: Wal;
   readonly #snap: Snapshotter;
-  readonly #node: SoloNode;
+  readonly #storage: MemoryStorage;
+  readonly #node: RawNode;
+  readonly #transport: RaftTransport;
+  readonly #observer: MemberObserver | null;
+  readonly #reads: LinearizableReads;
+  readonly #requestTimeoutMs: number;
+  #membership: Membership;
   readonly #waiters = new Map<bigint, Waiter>();
+  readonly #confWaiters = new Map<string, ConfWaiter>();
   /** Requests proposed by this member and not applied yet, by request ID (bounded by PROPOSALS_PENDING_MAX). */
   readonly #proposedHere = new Map<bigint, InternalRequest>();
+  /** Proposals Raft refused for want of a leader: proposed again once one is known. */
+  #held: Uint8Array[] = [];
   readonly #revoking = new Set<bigint>();
   readonly #alarms = new Map<string, { memberID: string; alarm: number }>();
   #nextRequestId: bigint;
   #appliedIndex: number;
   #snapshotIndex: number;
+  #leaderId: bigint = NONE;
+  #raftState: SoftState["raftState"] = "StateFollower";
+  #term = 0;
   #loopWake: (() => void) | null = null;
   #loopDone: Promise<void> = Promise.resolve();
   #stopped = false;
@@ -82,16 +174,33 @@ export class EtcdServer {
   readonly #timers = new Map<string, Timer>();
   #compactionSamples: { atMs: number; rev: number }[] = [];
   #snapshotting = false;
+  #attributesPublished = false;
   /** Set while maintenance waits for the ready loop to stop between Readys. */
   #pauseRequested: (() => void) | null = null;
   #resumeLoop: (() => void) | null = null;
   #dbSizeCachedBytes = 0;
   #dbSizeReadAtMs = -Infinity;
+  #peerHttp: http.Server[] = [];
 
   private constructor(
     env: Env,
     config: DatastoreConfig,
-    parts: { backend: Backend; kv: KVStore; lessor: Lessor; wal: Wal; snap: Snapshotter; node: SoloNode; member: MemberInfo; clusterId: bigint; appliedIndex: number; snapshotIndex: number },
+    parts: {
+      backend: BackendStore;
+      kv: KVStore;
+      lessor: Lessor;
+      wal: Wal;
+      snap: Snapshotter;
+      storage: MemoryStorage;
+      node: RawNode;
+      transport: RaftTransport;
+      observer: MemberObserver | null;
+      membership: Membership;
+      member: MemberInfo;
+      clusterId: bigint;
+      appliedIndex: number;
+      snapshotIndex: number;
+    },
   ) {
     this.#env = env;
     this.config = config;
@@ -100,23 +209,45 @@ export class EtcdServer {
     this.#lessor = parts.lessor;
     this.#wal = parts.wal;
     this.#snap = parts.snap;
+    this.#storage = parts.storage;
     this.#node = parts.node;
+    this.#transport = parts.transport;
+    this.#observer = parts.observer;
+    this.#membership = parts.membership;
     this.member = parts.member;
     this.clusterId = parts.clusterId;
     this.#appliedIndex = parts.appliedIndex;
     this.#snapshotIndex = parts.snapshotIndex;
+    this.#requestTimeoutMs = requestTimeoutMs(config);
     this.#watchable = new WatchableStore(env, this.#kv);
-    this.#nextRequestId = (BigInt(env.clock.wallMs()) << 16n) & 0x7fffffffffffffffn;
-    const alarmJson = this.#backend.getMeta("alarms");
-    if (alarmJson !== undefined) for (const a of JSON.parse(alarmJson) as { memberID: string; alarm: number }[]) this.#alarms.set(`${a.memberID}/${a.alarm}`, a);
+    // etcd's idutil: the member id's low 16 bits, then milliseconds, then a counter — unique across members.
+    this.#nextRequestId = ((parts.member.id & 0xffffn) << 48n) | ((BigInt(env.clock.wallMs()) & 0xffffffffffn) << 8n);
+    this.#reads = new LinearizableReads(
+      {
+        requestReadIndex: (ctx) => {
+          try {
+            this.#node.readIndex(ctx);
+          } catch (err) {
+            // No leader to ask yet: the request is sent again on the next retry or leader change.
+            if (!(err instanceof ProposalDroppedError)) throw err;
+          }
+          this.#wake();
+        },
+        appliedIndex: () => this.#appliedIndex,
+      },
+      env.clock,
+      { timeoutMs: this.#requestTimeoutMs },
+    );
+    this.#loadAlarms();
   }
 
-  /** Opens (or creates) the member in `config.dataDir`, recovers, and starts serving writes. */
-  static async open(env: Env, config: DatastoreConfig): Promise<EtcdServer> {
+  /** Opens (or creates) the member in `config.dataDir`, recovers, joins its Raft group and starts serving. */
+  static async open(env: Env, config: DatastoreConfig, edges: MemberEdges = {}): Promise<EtcdServer> {
+    checkRaftTiming(config);
     const memberDir = `${config.dataDir}/member`;
     await env.fs.mkdirp(memberDir);
-    const { member, clusterId } = await loadOrCreateIdentity(env, config, memberDir);
-    const backend = await Backend.open(env, `${memberDir}/backend`);
+    const identity = await loadOrCreateIdentity(env, config, memberDir);
+    const backend = await (edges.openBackend ?? ((dir: string) => Backend.open(env, dir)))(`${memberDir}/backend`);
     const lessor = new Lessor(env.clock, backend);
     lessor.restore();
     const kv = KVStore.restore(env, backend, lessor);
@@ -133,7 +264,7 @@ export class EtcdServer {
         `Cannot start: the backend holds log index ${kv.consistentIndex} but the newest snapshot is at ${snapshotIndex}; the backend in ${memberDir}/backend is older than the WAL says it must be`,
       );
     }
-    const entries = opened.entries;
+    const entries = opened.entries.filter((e) => e.index > snapshotIndex);
     const walLastIndex = entries.length > 0 ? entries[entries.length - 1]!.index : Math.max(snapshotIndex, opened.hardState.commit);
     if (kv.consistentIndex > walLastIndex) {
       // Only entries already durable in the WAL are ever applied, so this means the WAL lost
@@ -142,34 +273,114 @@ export class EtcdServer {
         `Cannot start: the backend has applied log index ${kv.consistentIndex} but the WAL in ${memberDir}/wal ends at ${walLastIndex}; the WAL has lost entries that were acknowledged`,
       );
     }
-    const lastIndex = walLastIndex;
-    const node = new SoloNode({ id: member.id, hardState: opened.hardState, lastIndex });
-    const server = new EtcdServer(env, config, { backend, kv, lessor, wal, snap, node, member, clusterId, appliedIndex: kv.consistentIndex, snapshotIndex });
-    // Replay what the WAL has beyond the backend. On one member every entry in the WAL is committed.
-    let replayed = 0;
-    for (const e of entries) {
-      if (e.index <= kv.consistentIndex) continue;
-      server.#applyEntry(e);
-      replayed++;
+
+    // Raft's view of the log: the snapshot (with the membership as of it), then the WAL's entries.
+    const storage = new MemoryStorage();
+    let membership = Membership.load(backend);
+    // A store written before replication has no membership anywhere in its log: no conf-change entry in
+    // the WAL and none in the snapshot. Decided from the log, never from the backend, which may lag it.
+    const legacy =
+      (snapshot !== null ? snapshotConfState(snapshot.data) === null : snapshotIndex === 0) &&
+      (kv.consistentIndex > 0 || entries.length > 0) &&
+      !entries.some((e) => e.type === "EntryConfChange");
+    if (snapshotIndex > 0) {
+      const snapTerm = snapshot !== null && snapshot.index === snapshotIndex ? snapshot.term : opened.snapshot!.term;
+      storage.applySnapshot({ metadata: { index: snapshotIndex, term: snapTerm, confState: snapshotConfState(snapshot?.data) ?? { voters: legacy ? [identity.member.id] : [], learners: [] } }, data: EMPTY });
     }
-    kv.persistMeta();
-    await backend.commit();
+    const hs = opened.hardState;
+    storage.append(entries);
+    // The commit index rides unsynced in the WAL (Raft learns it again from the leader), so the last
+    // durable one may trail the snapshot, which covers only committed entries: it is at least that.
+    storage.setHardState({ ...hs, commit: Math.min(Math.max(hs.commit, snapshotIndex), storage.lastIndex()) });
+
+    const node = new RawNode({
+      id: identity.member.id,
+      electionTick: Math.max(2, Math.round(config.electionTimeoutMs / config.heartbeatIntervalMs)),
+      heartbeatTick: 1,
+      storage,
+      // Raft redelivers everything committed after the snapshot; entries the backend already holds are skipped when applied.
+      applied: snapshotIndex,
+      maxSizePerMsg: MAX_SIZE_PER_MSG,
+      maxInflightMsgs: MAX_INFLIGHT_MSGS,
+      maxUncommittedEntriesSize: 1 << 30,
+      checkQuorum: true,
+      preVote: true,
+      leaderAcksOnPersist: true,
+      rng: env.rng,
+    });
+    const fresh = storage.lastIndex() === 0 && hs.term === 0;
+    if (fresh && identity.bootstrap !== null) {
+      node.bootstrap(identity.bootstrap.map((m) => ({ id: m.id, context: encodeMemberContext(m) })));
+    }
+    if (legacy) {
+      // A store written before replication: one member, itself, with no membership in the log.
+      env.log.info("upgrading a single-member store to a Raft group of one", { memberId: identity.member.id.toString(16) });
+      membership ??= Membership.of([identity.member]);
+      membership.save(backend);
+      if (snapshotIndex === 0) node.applyConfChange({ type: "ConfChangeAddNode", nodeId: identity.member.id, context: EMPTY });
+    }
+    membership ??= Membership.of([]);
+
+    const transport: RaftTransport =
+      edges.transport ??
+      (config.listenPeerUrls.length === 0
+        ? new NoPeerTransport()
+        : new PeerTransport({
+        localId: identity.member.id,
+        clusterId: identity.clusterId,
+        listenUrl: config.listenPeerUrls[0] ?? "http://localhost:2380",
+        clock: env.clock,
+        log: env.log,
+        otherRequests: (req, res) => server.#servePeerHttp(req, res),
+      }));
+    const server: EtcdServer = new EtcdServer(env, config, {
+      backend,
+      kv,
+      lessor,
+      wal,
+      snap,
+      storage,
+      node,
+      transport,
+      observer: edges.observer ?? null,
+      membership,
+      member: identity.member,
+      clusterId: identity.clusterId,
+      appliedIndex: snapshotIndex,
+      snapshotIndex,
+    });
+    for (const m of [...(identity.bootstrap ?? []), ...(identity.existing ?? []), ...membership.members()]) {
+      if (m.id !== identity.member.id && !membership.isRemoved(m.id)) transport.addPeer(m.id, m.peerUrls);
+    }
+    transport.onMessage((m) => server.#receive(m));
+    transport.onUnreachable((id) => {
+      server.#node.reportUnreachable(id);
+      server.#wake();
+    });
+    transport.onSnapshotStatus((id, failed) => {
+      server.#node.reportSnapshot(id, failed);
+      server.#wake();
+    });
+    transport.onPeerDown?.((id) => server.#onPeerDown(id));
+    await transport.start();
+    // More peer URLs than the transport listens on answer /members and /version (etcd binds all of them).
+    if (edges.transport === undefined) server.#peerHttp = await listenPeerExtras(server, config.listenPeerUrls.slice(1), env);
+
     env.log.info("datastore member started", {
       name: config.name,
-      memberId: member.id.toString(16),
-      clusterId: clusterId.toString(16),
-      term: node.term,
-      appliedIndex: server.#appliedIndex,
-      replayedEntries: replayed,
+      memberId: identity.member.id.toString(16),
+      clusterId: identity.clusterId.toString(16),
+      members: membership.members().length || (identity.bootstrap?.length ?? 0),
+      snapshotIndex,
+      appliedIndexInBackend: kv.consistentIndex,
+      walEntries: entries.length,
       revision: kv.currentRevision,
       compactRevision: kv.compactRevision,
     });
-    server.metrics.hasLeader.set(1);
-    server.metrics.isLeader.set(1);
-    server.metrics.leaderChanges.inc();
     server.metrics.quotaBytes.set(server.quotaBytes);
     server.#loopDone = server.#readyLoop();
     server.#startTimers();
+    server.#campaignIfAlone();
     server.#wake();
     return server;
   }
@@ -184,19 +395,39 @@ export class EtcdServer {
     return this.#lessor;
   }
   get term(): number {
-    return this.#node.term;
+    return this.#term;
+  }
+  /** The leader this member knows of (0n: none). */
+  get leaderId(): bigint {
+    return this.#leaderId;
+  }
+  get isLeader(): boolean {
+    return this.#leaderId === this.member.id;
   }
   get appliedIndex(): number {
     return this.#appliedIndex;
   }
   get commitIndex(): number {
-    return this.#node.commitIndex;
+    return this.#node.status().commit;
+  }
+  get isLearner(): boolean {
+    return this.#membership.member(this.member.id)?.isLearner ?? false;
   }
   get quotaBytes(): number {
     return this.config.quotaBackendBytes > 0 ? this.config.quotaBackendBytes : QUOTA_BACKEND_BYTES_DEFAULT;
   }
   get stopped(): boolean {
     return this.#stopped;
+  }
+
+  /** The members as this member last applied them, ordered by id. */
+  members(): Member[] {
+    return this.#membership.members();
+  }
+
+  /** Raft's status (term, commit, leader, progress of each follower when leading). */
+  raftStatus(): ReturnType<RawNode["status"]> {
+    return this.#node.status();
   }
 
   alarmList(): { memberID: string; alarm: number }[] {
@@ -208,21 +439,37 @@ export class EtcdServer {
     return this.alarmList().map((a) => `memberID:${a.memberID} alarm:${a.alarm === AlarmType.NoSpace ? "NOSPACE" : a.alarm === AlarmType.Corrupt ? "CORRUPT" : "NONE"} `);
   }
 
-  /** A linearizable or serializable range: on one member both read the applied state. */
-  range(req: RangeRequest): RangeResponse {
+  /**
+   * A range. Linearizable (the default) waits for a ReadIndex round, so it reflects every write
+   * acknowledged before it arrived; serializable reads this member's applied state as it is.
+   */
+  async range(req: RangeRequest): Promise<RangeResponse> {
     this.metrics.rangeTotal.inc();
     this.#checkRunning();
-    return applyRange({ range: (r, o) => this.#kv.range(r, o) }, req);
+    if (!req.serializable) await this.#linearizableRead();
+    // The header is taken with the data: by the time the caller resumes, more may have been applied.
+    return { ...applyRange({ range: (r, o) => this.#kv.range(r, o) }, req), header: this.#header() };
   }
 
-  readOnlyTxn(req: TxnRequest): TxnResponse {
+  async readOnlyTxn(req: TxnRequest): Promise<TxnResponse> {
     this.metrics.txnTotal.inc();
     this.#checkRunning();
-    return applyReadOnlyTxn(this.#kv, req);
+    if (!txnIsSerializable(req)) await this.#linearizableRead();
+    return { ...applyReadOnlyTxn(this.#kv, req), header: this.#header() };
+  }
+
+  #header(): ResponseHeader {
+    return { cluster_id: this.clusterId.toString(), member_id: this.member.id.toString(), revision: this.#kv.currentRevision, raft_term: this.#term };
+  }
+
+  async #linearizableRead(): Promise<void> {
+    if (this.#reads.size >= PENDING_READS_MAX) throw ErrTooManyRequests();
+    await this.#reads.wait();
+    this.#checkRunning();
   }
 
   /**
-   * Proposes a request through the log and resolves once it is durable and applied. `wire` is the
+   * Proposes a request through the log and resolves once it is committed and applied. `wire` is the
    * request exactly as the client encoded it, when `request.req` is its decoding: the log stores those
    * bytes, and --max-request-bytes limits their size (or `sizeBytes`, for a request the server rebuilt).
    */
@@ -243,11 +490,121 @@ export class EtcdServer {
     const data = encodeRequest(id, request, wire);
     // Applying a request proposed here needs no decoding of its log entry.
     this.#proposedHere.set(id, request);
-    const p = new Promise<ApplyResult>((resolve, reject) => this.#waiters.set(id, { resolve, reject }));
-    this.#node.propose(data);
+    const p = new Promise<ApplyResult>((resolve, reject) => {
+      const deadline = this.#env.clock.setTimer(this.#requestTimeoutMs, () => {
+        // It may still commit later; the client cannot know (etcd answers the same).
+        this.#waiters.delete(id);
+        this.#proposedHere.delete(id);
+        reject(ErrTimeout());
+      });
+      this.#waiters.set(id, { resolve, reject, deadline });
+    });
+    this.#proposeData(data);
     this.metrics.proposalsPending.set(this.#waiters.size);
     this.#wake();
     return p;
+  }
+
+  /** Hands data to Raft; if it has no leader to take it, holds it until one is known. */
+  #proposeData(data: Uint8Array): void {
+    try {
+      this.#node.propose(data);
+    } catch (err) {
+      if (!(err instanceof ProposalDroppedError)) throw err;
+      // Never appended anywhere, so proposing it again cannot apply it twice.
+      if (this.#held.length < HELD_PROPOSALS_MAX) this.#held.push(data);
+      else this.#failWaiter(requestIdOf(data), ErrTooManyRequests());
+    }
+  }
+
+  #failWaiter(id: bigint, err: unknown): void {
+    const w = this.#waiters.get(id);
+    if (w === undefined) return;
+    this.#waiters.delete(id);
+    this.#proposedHere.delete(id);
+    w.deadline.cancel();
+    w.reject(err);
+  }
+
+  // ---- membership (etcdctl member add/remove/promote/update/list, move-leader) ----
+
+  /** etcdctl member add: the new member's id comes from its URLs and the time, so a re-add gets a new one. */
+  async addMember(peerUrls: readonly string[], isLearner: boolean): Promise<{ member: Member; members: Member[] }> {
+    this.#checkRunning();
+    if (peerUrls.length === 0 || peerUrls.some((u) => !isUrl(u))) throw ErrMemberBadURLs();
+    const id = idFromHash([...peerUrls].sort().concat(this.clusterId.toString(), String(this.#env.clock.wallMs())));
+    const member: Member = { id, name: "", peerUrls: [...peerUrls], clientUrls: [], isLearner };
+    const members = await this.#proposeConfChange({ type: isLearner ? "ConfChangeAddLearnerNode" : "ConfChangeAddNode", nodeId: id, context: encodeMemberContext(member) }, member);
+    return { member, members };
+  }
+
+  async removeMember(id: bigint): Promise<Member[]> {
+    this.#checkRunning();
+    return this.#proposeConfChange({ type: "ConfChangeRemoveNode", nodeId: id, context: EMPTY }, null);
+  }
+
+  async promoteMember(id: bigint): Promise<Member[]> {
+    this.#checkRunning();
+    const bad = this.#membership.checkPromote(id);
+    if (bad !== null) throw bad;
+    if (this.isLeader) {
+      // Promote only a learner that has caught up, or the quorum would wait on it.
+      const st = this.#node.status();
+      const pr = st.progress.get(id);
+      if (pr === undefined || pr.match < st.commit * LEARNER_READY_PERCENT) throw ErrLearnerNotReady();
+    }
+    const m = this.#membership.member(id)!;
+    return this.#proposeConfChange({ type: "ConfChangeAddNode", nodeId: id, context: encodeMemberContext({ ...m, isLearner: false }) }, { ...m, isLearner: false });
+  }
+
+  async updateMember(id: bigint, peerUrls: readonly string[]): Promise<Member[]> {
+    this.#checkRunning();
+    if (peerUrls.length === 0 || peerUrls.some((u) => !isUrl(u))) throw ErrMemberBadURLs();
+    const r = await this.propose({ op: "memberAttr", req: { id: id.toString(), peerUrls: [...peerUrls] } }, null);
+    if (r.error !== undefined) throw r.error;
+    return this.members();
+  }
+
+  async #proposeConfChange(cc: ConfChange, member: Member | null): Promise<Member[]> {
+    const bad = this.#membership.check(cc, member);
+    if (bad !== null) throw bad;
+    const key = confKey(cc);
+    if (this.#confWaiters.has(key)) throw ErrTooManyRequests();
+    const p = new Promise<Member[]>((resolve, reject) => {
+      const deadline = this.#env.clock.setTimer(this.#requestTimeoutMs, () => {
+        this.#confWaiters.delete(key);
+        reject(ErrTimeout());
+      });
+      this.#confWaiters.set(key, { resolve, reject, deadline });
+    });
+    try {
+      this.#node.proposeConfChange(cc);
+    } catch (err) {
+      const w = this.#confWaiters.get(key);
+      this.#confWaiters.delete(key);
+      w?.deadline.cancel();
+      // No leader, or another change still pending: etcd's client retries on this code.
+      throw err instanceof ProposalDroppedError ? new EtcdError(14, `etcdserver: ${err.message}`) : err;
+    }
+    this.#wake();
+    return p;
+  }
+
+  /** etcdctl move-leader: only the leader can hand leadership over, and only to a voting member. */
+  async moveLeader(target: bigint): Promise<void> {
+    this.#checkRunning();
+    if (!this.isLeader) throw ErrNotLeader();
+    const m = this.#membership.member(target);
+    if (m === undefined || m.isLearner) throw ErrBadLeaderTransferee();
+    if (target === this.member.id) return;
+    this.#node.transferLeader(target);
+    this.#wake();
+    const deadlineMs = this.#env.clock.nowMs() + this.#requestTimeoutMs;
+    while (this.#leaderId !== target) {
+      this.#checkRunning();
+      if (this.#env.clock.nowMs() >= deadlineMs) throw new EtcdError(14, "etcdserver: request timed out, leader transfer took too long");
+      await new Promise<void>((r) => this.#env.clock.setTimer(this.config.heartbeatIntervalMs, r));
+    }
   }
 
   /**
@@ -293,47 +650,48 @@ export class EtcdServer {
     return this.#backend.hashAll();
   }
 
-  /** A consistent image of the backend, as the Snapshot RPC streams it (then a sha256 trailer, as etcd's). */
+  /** A consistent image of the backend, as the Snapshot RPC streams it (backend_image.ts). */
   snapshotImage(): Buffer[] {
-    const chunks: Buffer[] = [Buffer.from("TK8S-SNAPSHOT-1\n")];
-    const frame = (tag: number, k: Buffer, v: Buffer): Buffer => {
-      const b = Buffer.allocUnsafe(9 + k.length + v.length);
-      b[0] = tag;
-      b.writeUInt32BE(k.length, 1);
-      b.writeUInt32BE(v.length, 5);
-      k.copy(b, 9);
-      v.copy(b, 9 + k.length);
-      return b;
-    };
-    this.#backend.forEachRevision(Buffer.alloc(0), null, (k, v) => void chunks.push(frame(1, k, v)));
-    for (const l of this.#backend.leases()) chunks.push(frame(2, Buffer.from(l.id.toString()), Buffer.from(String(l.ttlSeconds))));
-    chunks.push(frame(3, Buffer.from("consistent_index"), Buffer.from(String(this.#kv.consistentIndex))));
-    // etcdctl 3.4 accepts a stream only if it is a whole number of 512-byte blocks plus the 32-byte
-    // sha256 trailer (a bbolt file always is); zero padding is the image's end marker.
-    const bytes = chunks.reduce((n, c) => n + c.length, 0);
-    chunks.push(Buffer.alloc((SNAPSHOT_BLOCK_BYTES - (bytes % SNAPSHOT_BLOCK_BYTES)) % SNAPSHOT_BLOCK_BYTES));
-    const hash = createHash("sha256");
-    for (const c of chunks) hash.update(c);
-    chunks.push(hash.digest());
-    return chunks;
+    return encodeBackendImage(this.#backend, this.#kv.consistentIndex);
   }
 
-  /** Stops serving: fails pending proposals, stops the loop, closes the WAL and backend. */
+  /** Stops serving: fails pending requests, stops the loop and the transport, closes the WAL and backend. */
   async close(): Promise<void> {
     if (this.#stopped) return;
-    this.#stopped = true;
-    for (const t of this.#timers.values()) t.cancel();
-    this.#watchable.close();
-    this.#resumeLoop?.();
-    this.#wake();
+    this.#halt();
     await this.#loopDone.catch(() => {});
-    for (const w of this.#waiters.values()) w.reject(ErrStopped());
-    this.#waiters.clear();
-    this.#proposedHere.clear();
+    await this.#transport.stop();
+    for (const h of this.#peerHttp) await new Promise<void>((r) => h.close(() => r()));
     await this.#wal.close();
     await this.#kv.compactionsDone();
     await this.#backend.close();
     this.#env.log.info("datastore member stopped", { name: this.config.name, appliedIndex: this.#appliedIndex });
+  }
+
+  /**
+   * Stops at once, as a killed process would: nothing more is written, sent or flushed. For the
+   * simulator, which then crashes this member's file system and backend to drop what was not synced.
+   */
+  crash(): void {
+    if (this.#stopped) return;
+    this.#halt();
+    void this.#transport.stop().catch(() => {});
+  }
+
+  #halt(): void {
+    this.#stopped = true;
+    for (const t of this.#timers.values()) t.cancel();
+    this.#watchable.close();
+    this.#reads.stop();
+    this.#resumeLoop?.();
+    this.#wake();
+    for (const id of [...this.#waiters.keys()]) this.#failWaiter(id, ErrStopped());
+    for (const [k, w] of this.#confWaiters) {
+      this.#confWaiters.delete(k);
+      w.deadline.cancel();
+      w.reject(ErrStopped());
+    }
+    this.#held = [];
   }
 
   /** The backend's size, re-read at most every DB_SIZE_REFRESH_MS: reading LMDB's stats on every write is costly. */
@@ -361,7 +719,20 @@ export class EtcdServer {
     w?.();
   }
 
-  /** The ready loop: persist → apply → advance. It never ends while the member runs. */
+  /** A message from another member. Removed members are not heard (etcd drops their traffic). */
+  #receive(m: Message): void {
+    if (this.#stopped || this.#membership.isRemoved(m.from)) return;
+    try {
+      this.#node.step(m);
+    } catch (err) {
+      // A response from a member no longer in the configuration, or a proposal or read forwarded to a
+      // member that has no leader to pass it to: dropped, as etcd drops them; the sender times out.
+      if (!(err instanceof ProposalDroppedError || (err instanceof Error && err.name === "StepPeerNotFoundError"))) throw err;
+    }
+    this.#wake();
+  }
+
+  /** The ready loop: persist → send → apply → advance. It never ends while the member runs. */
   async #readyLoop(): Promise<void> {
     while (!this.#stopped) {
       if (this.#pauseRequested !== null) {
@@ -378,53 +749,240 @@ export class EtcdServer {
         continue;
       }
       const rd = this.#node.ready();
-      // Committed entries are already durable: apply (and acknowledge) them before waiting on the
-      // fsync of the next batch, so a write waits for one fsync, not two.
-      for (const e of rd.committed) this.#applyEntry(e);
-      if (rd.committed.length > 0) this.#kv.persistMeta();
+      if (rd.softState !== null) this.#onSoftState(rd.softState);
+      // A leader's messages (appends, heartbeats) promise nothing about its own disk, and it counts its own
+      // copy only once persisted (leaderAcksOnPersist): it sends first and fsyncs while they travel.
+      // Everyone else's messages (votes, acknowledgements) wait for the fsync.
+      const sendFirst = this.#raftState === "StateLeader";
+      if (sendFirst) this.#send(rd.messages);
       try {
-        if (rd.entries.length > 0 || rd.mustSync) {
+        if (rd.snapshot !== null) await this.#installSnapshot(rd.snapshot);
+        if (this.#stopped) return;
+        if (rd.entries.length > 0 || rd.hardState !== null) {
           const started = this.#env.clock.nowMs();
-          // Entries reach the disk before they count as committed (for one member, before they are applied).
-          await this.#wal.save(rd.hardState, rd.entries);
-          this.metrics.walFsync.observe((this.#env.clock.nowMs() - started) / 1000);
+          // Entries and votes reach the disk before anyone hears of them.
+          await this.#wal.save(rd.hardState, rd.entries, { sync: rd.mustSync });
+          if (rd.mustSync) this.metrics.walFsync.observe((this.#env.clock.nowMs() - started) / 1000);
         }
       } catch (err) {
+        if (this.#stopped) return;
         this.#fatal = err;
         this.#env.log.error("WAL write failed; refusing further requests", { error: err instanceof Error ? err.message : String(err) });
-        for (const w of this.#waiters.values()) w.reject(ErrStopped());
-        this.#waiters.clear();
+        this.#halt();
+        // Silent to its peers from now on, so they elect someone else instead of waiting on a member that cannot persist.
+        void this.#transport.stop().catch(() => {});
         return;
       }
+      if (this.#stopped) return;
+      this.#storage.append(rd.entries);
+      if (rd.hardState !== null) {
+        this.#storage.setHardState(rd.hardState);
+        this.#term = rd.hardState.term;
+      }
+      this.#observer?.persisted(this.member.id, rd.hardState, rd.entries);
+      if (!sendFirst) this.#send(rd.messages);
+      for (const e of rd.committed) this.#applyEntry(e);
+      if (rd.committed.length > 0) this.#kv.persistMeta();
+      if (rd.readStates.length > 0) this.#reads.onReadStates(rd.readStates);
+      if (rd.committed.length > 0) this.#reads.onApplied();
       this.#node.advance(rd);
-      this.metrics.proposalsCommitted.set(this.#node.commitIndex);
+      this.metrics.proposalsCommitted.set(this.#node.status().commit);
       this.metrics.proposalsApplied.set(this.#appliedIndex);
       this.metrics.proposalsPending.set(this.#waiters.size);
+      this.#campaignIfAlone();
+      this.#maybePublishAttributes();
       this.#maybeSnapshot();
+    }
+  }
+
+  /**
+   * The only voter need not wait out an election timeout: it campaigns as soon as its configuration is
+   * applied (etcd fast-forwards its ticks). Raft refuses to campaign while conf changes are unapplied.
+   */
+  #campaignIfAlone(): void {
+    if (this.#leaderId !== NONE || this.#stopped) return;
+    const st = this.#node.status();
+    if (st.raftState !== "StateFollower" || st.applied < st.commit) return;
+    const voters = st.confState.voters;
+    if (voters.length === 1 && voters[0] === this.member.id) this.#node.campaign();
+  }
+
+  #send(messages: readonly Message[]): void {
+    if (messages.length === 0) return;
+    const out = messages.map((m) => {
+      if (m.type !== "MsgSnap" || m.snapshot === null) return m;
+      // As etcd: the snapshot Raft kept has no data; the follower gets the whole backend as it is now,
+      // which already holds the snapshot's entries and perhaps more (those it then skips).
+      const image = Buffer.concat(this.snapshotImage());
+      return { ...m, snapshot: { metadata: m.snapshot.metadata, data: image } };
+    });
+    this.#transport.send(out);
+  }
+
+  /**
+   * The leader's process is gone (its peer URL refuses connections): campaign now rather than after an
+   * election timeout. Safe as any campaign is; pre-vote keeps it from disturbing a leader others still hear.
+   * Not in etcd, which waits the timeout out; it is what brings fail-over under one election timeout.
+   */
+  #onPeerDown(id: bigint): void {
+    if (this.#stopped || id !== this.#leaderId || this.isLearner) return;
+    // At once: stop vouching for the old leader, so whoever campaigns first gets this member's pre-vote.
+    this.#node.forgetLeader();
+    // Every follower sees the leader go at once; campaigning together would split the vote. Each waits a
+    // random part of a few heartbeats, and one that hears of a new election meanwhile stands down.
+    const delayMs = (this.#env.rng.nextU32() / 0x1_0000_0000) * 3 * this.config.heartbeatIntervalMs;
+    this.#env.clock.setTimer(delayMs, () => {
+      if (this.#stopped || this.#node.status().lead !== NONE || this.#node.status().raftState !== "StateFollower") return;
+      this.#env.log.info("the leader's process is gone; campaigning without waiting for the election timeout", { leader: id.toString(16), afterMs: Math.round(delayMs) });
+      this.#node.campaign();
+      this.#wake();
+    });
+  }
+
+  #onSoftState(ss: SoftState): void {
+    const previous = this.#leaderId;
+    this.#raftState = ss.raftState;
+    this.#leaderId = ss.lead;
+    this.#term = this.#node.status().term;
+    this.metrics.hasLeader.set(ss.lead === NONE ? 0 : 1);
+    this.metrics.isLeader.set(ss.lead === this.member.id ? 1 : 0);
+    if (ss.lead !== previous) {
+      if (ss.lead !== NONE) this.metrics.leaderChanges.inc();
+      this.#env.log.info(ss.lead === NONE ? "lost the leader" : "leader elected", { leader: ss.lead.toString(16), term: this.#term, state: ss.raftState });
+      this.#observer?.leader(this.member.id, this.#term, ss.lead);
+      if (ss.lead === this.member.id) this.#lessor.promote(this.config.electionTimeoutMs);
+      this.#reads.onLeaderChange();
+    }
+    if (ss.lead !== NONE && this.#held.length > 0) {
+      const held = this.#held;
+      this.#held = [];
+      for (const d of held) this.#proposeData(d);
     }
   }
 
   #applyEntry(e: Entry): void {
     assert(e.index === this.#appliedIndex + 1, `applying entry ${e.index} after ${this.#appliedIndex}`);
-    let result: ApplyResult | null = null;
-    let id = 0n;
-    if (e.data.length > 0) {
-      id = requestIdOf(e.data);
-      const request = this.#proposedHere.get(id) ?? decodeRequest(e.data).request;
-      this.#proposedHere.delete(id);
+    // Entries at or below the backend's consistent index are in it already (restart, or a snapshot that was newer).
+    const fresh = e.index > this.#kv.consistentIndex;
+    if (e.type === "EntryConfChange") this.#applyConfChange(e, fresh);
+    else if (fresh && e.data.length > 0) this.#applyNormal(e);
+    if (fresh) this.#kv.setConsistentIndex(e.index, e.term);
+    this.#appliedIndex = e.index;
+    this.#observer?.applied(this.member.id, e);
+  }
+
+  #applyNormal(e: Entry): void {
+    const id = requestIdOf(e.data);
+    const request = this.#proposedHere.get(id) ?? decodeRequest(e.data).request;
+    this.#proposedHere.delete(id);
+    let result: ApplyResult;
+    if (request.op === "memberAttr") {
+      result = { response: {}, revision: this.#kv.currentRevision, events: [] };
+      this.#applyMemberAttr(request.req);
+    } else {
       result = applyRequest(this.#kv, this.#lessor, this.#alarmsApi(), request);
       this.#countOp(request);
       if (request.op === "leaseRevoke") this.#revoking.delete(BigInt(request.req.ID));
     }
-    this.#kv.setConsistentIndex(e.index, e.term);
-    this.#appliedIndex = e.index;
-    if (result === null) return;
     if (result.events.length > 0) this.#watchable.notify(result.events, result.revision);
     const w = this.#waiters.get(id);
     if (w !== undefined) {
       this.#waiters.delete(id);
+      w.deadline.cancel();
       w.resolve(result);
     }
+  }
+
+  #applyMemberAttr(req: MemberAttrRequest): void {
+    const id = BigInt(req.id);
+    if (req.name !== undefined) this.#membership.setAttributes(id, req.name, req.clientUrls ?? []);
+    if (req.peerUrls !== undefined && this.#membership.setPeerUrls(id, req.peerUrls) && id !== this.member.id) this.#transport.addPeer(id, req.peerUrls);
+    this.#membership.save(this.#backend);
+  }
+
+  #applyConfChange(e: Entry, fresh: boolean): void {
+    const cc = decodeConfChange(e.data);
+    const member = decodeMemberContext(cc.context);
+    const waiter = this.#confWaiters.get(confKey(cc));
+    if (waiter !== undefined) {
+      this.#confWaiters.delete(confKey(cc));
+      waiter.deadline.cancel();
+    }
+    if (fresh) {
+      // Checked again here, where every member sees the same membership: a change that lost a race is refused by all alike.
+      const bad = this.#membership.check(cc, member);
+      if (bad !== null) {
+        this.#env.log.warn("refused a membership change", { type: cc.type, memberId: cc.nodeId.toString(16), reason: bad.message });
+        waiter?.reject(bad);
+        return;
+      }
+      this.#membership.apply(cc, member);
+      this.#membership.save(this.#backend);
+      this.#env.log.info("applied a membership change", { type: cc.type, memberId: cc.nodeId.toString(16), members: this.#membership.members().length });
+    }
+    // Raft's configuration follows the membership, also for changes the backend already held.
+    const inMembership = this.#membership.member(cc.nodeId);
+    if (cc.type === "ConfChangeRemoveNode" ? inMembership === undefined : inMembership !== undefined) {
+      this.#node.applyConfChange(cc.type === "ConfChangeRemoveNode" ? cc : { ...cc, type: inMembership!.isLearner ? "ConfChangeAddLearnerNode" : "ConfChangeAddNode" });
+    }
+    if (cc.nodeId !== this.member.id) {
+      if (cc.type === "ConfChangeRemoveNode") this.#transport.removePeer(cc.nodeId);
+      else if (inMembership !== undefined) this.#transport.addPeer(cc.nodeId, inMembership.peerUrls);
+    } else if (cc.type === "ConfChangeRemoveNode" && fresh) {
+      this.#env.log.warn("this member has been permanently removed from the cluster; stopping", { memberId: this.member.id.toString(16) });
+      // After the current Ready: the removal must be persisted and applied like any entry.
+      this.#env.clock.setTimer(0, () => void this.close());
+    }
+    waiter?.resolve(this.#membership.members());
+  }
+
+  /**
+   * Installs a snapshot the leader sent: the backend's contents are replaced by its image, and the
+   * store, leases, membership and watchers are rebuilt from it. Then the snapshot is recorded like one
+   * made here, so a restart starts from it.
+   */
+  async #installSnapshot(snapshot: RaftSnapshot): Promise<void> {
+    const started = this.#env.clock.nowMs();
+    const previousRevision = this.#kv.currentRevision;
+    await this.#kv.compactionsDone();
+    const { consistentIndex } = restoreBackendImage(this.#backend, snapshot.data);
+    await this.#backend.commit();
+    this.#lessor.reload();
+    this.#kv.reload(this.#lessor);
+    const membership = Membership.load(this.#backend) ?? Membership.of([]);
+    for (const m of this.#membership.members()) if (membership.member(m.id) === undefined && m.id !== this.member.id) this.#transport.removePeer(m.id);
+    for (const m of membership.members()) if (m.id !== this.member.id) this.#transport.addPeer(m.id, m.peerUrls);
+    this.#membership = membership;
+    this.#loadAlarms();
+    this.#watchable.restored(previousRevision);
+    const { index, term, confState } = snapshot.metadata;
+    await this.#snap.save({ index, term, data: snapshotMetaData(confState, this.#kv.currentRevision) });
+    await this.#wal.saveSnapshot({ index, term });
+    this.#storage.applySnapshot({ metadata: snapshot.metadata, data: EMPTY });
+    this.#appliedIndex = index;
+    this.#snapshotIndex = index;
+    this.#observer?.snapshotInstalled?.(this.member.id, index, term);
+    this.#env.log.info("installed a snapshot from the leader", {
+      index,
+      term,
+      backendIndex: consistentIndex,
+      revision: this.#kv.currentRevision,
+      bytes: snapshot.data.length,
+      tookMs: Math.round(this.#env.clock.nowMs() - started),
+    });
+  }
+
+  /** Once a leader is known, a member makes sure the membership carries its name and client URLs (etcd's publish). */
+  #maybePublishAttributes(): void {
+    if (this.#attributesPublished || this.#leaderId === NONE) return;
+    const me = this.#membership.member(this.member.id);
+    if (me === undefined) return;
+    this.#attributesPublished = true;
+    if (me.name === this.member.name && sameUrls(me.clientUrls, this.member.clientUrls)) return;
+    this.propose({ op: "memberAttr", req: { id: this.member.id.toString(), name: this.member.name, clientUrls: [...this.member.clientUrls] } }, null).catch((err: unknown) => {
+      this.#attributesPublished = false;
+      this.#env.log.warn("failed to publish this member's attributes; will retry", { error: err instanceof Error ? err.message : String(err) });
+    });
   }
 
   #countOp(r: InternalRequest): void {
@@ -433,6 +991,11 @@ export class EtcdServer {
     else if (r.op === "txn") this.metrics.txnTotal.inc();
   }
 
+  #loadAlarms(): void {
+    this.#alarms.clear();
+    const alarmJson = this.#backend.getMeta("alarms");
+    if (alarmJson !== undefined) for (const a of JSON.parse(alarmJson) as { memberID: string; alarm: number }[]) this.#alarms.set(`${a.memberID}/${a.alarm}`, a);
+  }
   #alarmsApi(): Alarms {
     const persist = () => this.#backend.putMeta("alarms", JSON.stringify([...this.#alarms.values()]));
     return {
@@ -459,33 +1022,63 @@ export class EtcdServer {
     };
   }
 
+
   /**
-   * Every --snapshot-count applied entries: once the backend holds them durably, record a snapshot and
-   * drop the WAL segments it covers, so the WAL (and replay time) stays bounded.
+   * Every --snapshot-count applied entries: once the backend holds them durably, record a snapshot, drop
+   * the WAL segments it covers and all but --experimental-snapshot-catchup-entries of Raft's in-memory log, so the WAL,
+   * the memory and the replay time stay bounded. A follower further behind gets the backend image instead.
    */
   #maybeSnapshot(): void {
     if (this.#snapshotting || this.#appliedIndex - this.#snapshotIndex < this.config.snapshotCount) return;
     this.#snapshotting = true;
     const index = this.#appliedIndex;
-    const term = this.#node.term;
+    const term = this.#storage.term(index);
+    const confState = this.#node.status().confState;
     const started = this.#env.clock.nowMs();
     void (async () => {
       try {
         await this.#backend.commit();
-        const data = Buffer.from(JSON.stringify({ member: this.member.id.toString(), cluster: this.clusterId.toString(), revision: this.#kv.currentRevision }));
-        await this.#snap.save({ index, term, data });
+        if (this.#stopped) return;
+        await this.#snap.save({ index, term, data: snapshotMetaData(confState, this.#kv.currentRevision) });
         await this.#wal.saveSnapshot({ index, term });
         await this.#wal.releaseBefore(index);
         await this.#snap.purge(5);
+        if (this.#stopped || index <= this.#storage.snapshot().metadata.index) return;
+        this.#storage.createSnapshot(index, confState, EMPTY);
+        const compactTo = index - this.config.snapshotCatchUpEntries;
+        if (compactTo >= this.#storage.firstIndex()) this.#storage.compact(compactTo);
         this.#snapshotIndex = index;
         this.metrics.snapshotSave.observe((this.#env.clock.nowMs() - started) / 1000);
         this.#env.log.info("saved snapshot", { index, term, tookMs: Math.round(this.#env.clock.nowMs() - started) });
       } catch (err) {
+        if (this.#stopped) return;
         this.#env.log.error("snapshot failed", { index, error: err instanceof Error ? err.message : String(err) });
       } finally {
         this.#snapshotting = false;
       }
     })();
+  }
+
+  /** The peer URL's endpoints besides Raft's: etcd's /members (how a new member finds the cluster) and /version. */
+  #servePeerHttp(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const path = (req.url ?? "/").split("?")[0];
+    if (req.method === "GET" && path === "/members") {
+      res.writeHead(200, { "Content-Type": "application/json", "X-Etcd-Cluster-ID": this.clusterId.toString(16) });
+      res.end(JSON.stringify(this.members().map((m) => ({ ...memberToJson(m), id: m.id.toString(16) }))));
+      return;
+    }
+    if (req.method === "GET" && path === "/version") {
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end(JSON.stringify({ etcdserver: ETCD_VERSION, etcdcluster: ETCD_CLUSTER_VERSION }));
+      return;
+    }
+    res.writeHead(404, { "Content-Type": "text/plain" });
+    res.end("404 page not found\n");
+  }
+
+  /** For listenPeerExtras. */
+  static servePeerHttp(server: EtcdServer, req: http.IncomingMessage, res: http.ServerResponse): void {
+    server.#servePeerHttp(req, res);
   }
 
   #schedule(job: string, delayMs: number, fn: () => void): void {
@@ -498,7 +1091,9 @@ export class EtcdServer {
   #startTimers(): void {
     const leaseCheck = (): void => {
       if (this.#stopped) return;
-      for (const id of this.#lessor.expired(LEASE_REVOKES_PER_CHECK_MAX)) {
+      // Only the leader's clock decides expiry; it proposes the revokes everyone applies.
+      const expired = this.isLeader ? this.#lessor.expired(LEASE_REVOKES_PER_CHECK_MAX) : [];
+      for (const id of expired) {
         if (this.#revoking.has(id)) continue;
         this.#revoking.add(id);
         this.propose({ op: "leaseRevoke", req: { ID: id.toString() } }, null).then(
@@ -510,6 +1105,13 @@ export class EtcdServer {
       this.#schedule("leases", LEASE_CHECK_INTERVAL_MS, leaseCheck);
     };
     this.#schedule("leases", LEASE_CHECK_INTERVAL_MS, leaseCheck);
+    const tick = (): void => {
+      if (this.#stopped) return;
+      this.#node.tick();
+      this.#wake();
+      this.#schedule("tick", this.config.heartbeatIntervalMs, tick);
+    };
+    this.#schedule("tick", this.config.heartbeatIntervalMs, tick);
     this.#startAutoCompaction();
   }
 
@@ -532,7 +1134,7 @@ export class EtcdServer {
     const retention = this.config.autoCompactionRetention;
     if (retention === "0" || retention === "") return;
     const compactTo = (rev: number): void => {
-      if (rev <= this.#kv.compactRevision || rev > this.#kv.currentRevision) return;
+      if (!this.isLeader || rev <= this.#kv.compactRevision || rev > this.#kv.currentRevision) return;
       this.#env.log.info("starting auto compaction", { revision: rev, mode: this.config.autoCompactionMode, retention });
       this.propose({ op: "compact", req: { revision: String(rev), physical: false } }, null).catch(() => {});
     };
@@ -561,7 +1163,6 @@ export class EtcdServer {
     this.#schedule("compaction", intervalMs, tick);
   }
 }
-
 function needsQuota(r: InternalRequest): boolean {
   if (r.op === "put" || r.op === "leaseGrant") return true;
   if (r.op === "txn") {
@@ -571,29 +1172,124 @@ function needsQuota(r: InternalRequest): boolean {
   return false;
 }
 
-async function loadOrCreateIdentity(env: Env, config: DatastoreConfig, memberDir: string): Promise<{ member: MemberInfo; clusterId: bigint }> {
+
+function txnIsSerializable(req: TxnRequest): boolean {
+  const all = [...req.success, ...req.failure];
+  // A read-only txn is serializable only if every range in it asks to be (etcd's isTxnSerializable).
+  return all.length > 0 && all.every((o) => o.request_range?.serializable === true);
+}
+
+function isUrl(u: string): boolean {
+  try {
+    const p = new URL(u);
+    return (p.protocol === "http:" || p.protocol === "https:") && p.port !== "";
+  } catch {
+    return false;
+  }
+}
+
+function sameUrls(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((u, i) => u === b[i]);
+}
+
+/** What a snapshot file holds besides its index and term: Raft's membership as of it (for restarts) and the revision. */
+function snapshotMetaData(confState: ConfState, revision: number): Uint8Array {
+  return Buffer.from(JSON.stringify({ voters: confState.voters.map(String), learners: confState.learners.map(String), revision }));
+}
+
+function snapshotConfState(data: Uint8Array | undefined): ConfState | null {
+  if (data === undefined || data.length === 0) return null;
+  const j = JSON.parse(Buffer.from(data).toString("utf8")) as { voters?: string[]; learners?: string[] };
+  // Snapshots written before replication hold no membership.
+  if (j.voters === undefined) return null;
+  return { voters: j.voters.map((v) => BigInt(v)), learners: (j.learners ?? []).map((v) => BigInt(v)) };
+}
+
+/** Binds the peer URLs past the first (the transport serves the first) for /members and /version. */
+async function listenPeerExtras(server: EtcdServer, urls: readonly string[], env: Env): Promise<http.Server[]> {
+  const out: http.Server[] = [];
+  for (const raw of urls) {
+    const u = new URL(raw);
+    const h = http.createServer((req, res) => EtcdServer.servePeerHttp(server, req, res));
+    await new Promise<void>((resolve, reject) => {
+      h.once("error", reject);
+      h.listen(Number(u.port || 2380), u.hostname.replace(/^\[|\]$/g, ""), () => resolve());
+    });
+    env.log.info("listening for peers", { url: raw });
+    out.push(h);
+  }
+  return out;
+}
+
+/**
+ * Who this member is. On first start: from --initial-cluster (a new cluster: every member derives every
+ * id from the URLs and the token, as etcd does) or, with --initial-cluster-state existing, from a running
+ * member's /members (this member was added there with `etcdctl member add`). Then from identity.json.
+ */
+async function loadOrCreateIdentity(env: Env, config: DatastoreConfig, memberDir: string): Promise<Identity> {
   const path = `${memberDir}/identity.json`;
   if (await env.fs.exists(path)) {
     const j = JSON.parse(Buffer.from(await env.fs.readFile(path)).toString("utf8")) as { id: string; name: string; peerUrls: string[]; clusterId: string };
     return {
-      member: { id: BigInt(j.id), name: j.name, peerUrls: j.peerUrls, clientUrls: config.advertiseClientUrls },
+      member: { id: BigInt(j.id), name: j.name, peerUrls: j.peerUrls, clientUrls: config.advertiseClientUrls, isLearner: false },
       clusterId: BigInt(j.clusterId),
+      bootstrap: null,
+      existing: null,
     };
   }
-  if (config.initialClusterState === "existing") {
-    throw new Error(
-      `Cannot start: --initial-cluster-state=existing joins a running cluster, but ${memberDir} holds no member data and this datastore runs a single member until Raft replication lands`,
-    );
-  }
-  const members = parseInitialCluster(config.initialCluster);
-  const self = members.find((m) => m.name === config.name);
+  const listed = parseInitialCluster(config.initialCluster);
+  const self = listed.find((m) => m.name === config.name);
   if (self === undefined) throw new Error(`Cannot start: --initial-cluster has no member named "${config.name}" (--name)`);
-  if (members.length > 1) throw new Error(`Cannot start: --initial-cluster names ${members.length} members; this datastore runs a single member until Raft replication lands`);
-  const id = idFromHash([...self.peerUrls].sort().concat(config.initialClusterToken));
-  const clusterId = idFromHash([id.toString(16), config.initialClusterToken]);
-  const j = { id: id.toString(), name: config.name, peerUrls: self.peerUrls, clusterId: clusterId.toString() };
+  const memberId = (urls: readonly string[]): bigint => memberIdFor(urls, config.initialClusterToken);
+  let identity: Identity;
+  if (config.initialClusterState === "existing") {
+    const peers = listed.filter((m) => m.name !== config.name).flatMap((m) => m.peerUrls);
+    const remote = await fetchClusterFromPeers(peers, env);
+    const wanted = new Set(self.peerUrls);
+    const me = remote.members.find((m) => m.peerUrls.some((u) => wanted.has(u)));
+    if (me === undefined) {
+      throw new Error(`Cannot start: the running cluster has no member with peer URLs ${self.peerUrls.join(",")}; add it first with "etcdctl member add ${config.name} --peer-urls=${self.peerUrls.join(",")}"`);
+    }
+    identity = {
+      member: { id: me.id, name: config.name, peerUrls: self.peerUrls, clientUrls: config.advertiseClientUrls, isLearner: me.isLearner },
+      clusterId: remote.clusterId,
+      bootstrap: null,
+      existing: remote.members,
+    };
+  } else {
+    const members: Member[] = listed.map((m) => ({
+      id: memberId(m.peerUrls),
+      name: m.name,
+      peerUrls: m.peerUrls,
+      // Every member must bootstrap the same log, so client URLs come later, each member publishing its own.
+      clientUrls: [],
+      isLearner: false,
+    }));
+    const id = memberId(self.peerUrls);
+    const clusterId = idFromHash([...members.map((m) => m.id.toString(16)).sort(), config.initialClusterToken]);
+    identity = { member: { ...members.find((m) => m.id === id)!, clientUrls: config.advertiseClientUrls }, clusterId, bootstrap: members, existing: null };
+  }
+  const j = { id: identity.member.id.toString(), name: config.name, peerUrls: self.peerUrls, clusterId: identity.clusterId.toString() };
   await env.fs.writeFileAtomic(path, Buffer.from(JSON.stringify(j)));
-  env.log.info("created new member", { name: config.name, memberId: id.toString(16), clusterId: clusterId.toString(16) });
-  return { member: { id, name: config.name, peerUrls: self.peerUrls, clientUrls: config.advertiseClientUrls }, clusterId };
+  env.log.info("created new member", { name: config.name, memberId: identity.member.id.toString(16), clusterId: identity.clusterId.toString(16), state: config.initialClusterState });
+  return identity;
 }
 
+/** Asks running members for the membership (etcd's GetClusterFromRemotePeers); the first that answers wins. */
+async function fetchClusterFromPeers(urls: readonly string[], env: Env): Promise<{ clusterId: bigint; members: Member[] }> {
+  const errors: string[] = [];
+  for (const base of urls) {
+    try {
+      const res = await fetch(`${base.replace(/\/$/, "")}/members`, { signal: AbortSignal.timeout(2000) });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      const cid = res.headers.get("x-etcd-cluster-id");
+      if (cid === null) throw new Error("no X-Etcd-Cluster-ID header");
+      const list = (await res.json()) as { id: string; name: string; peerURLs: string[]; clientURLs: string[]; isLearner?: boolean }[];
+      return { clusterId: BigInt(`0x${cid}`), members: list.map((m) => memberFromJson({ ...m, id: BigInt(`0x${m.id}`).toString(), isLearner: m.isLearner ?? false })) };
+    } catch (err) {
+      errors.push(`${base}: ${err instanceof Error ? err.message : String(err)}`);
+      env.log.warn("could not get the cluster's members from a peer", { url: base, error: errors[errors.length - 1] });
+    }
+  }
+  throw new Error(`Cannot start: --initial-cluster-state=existing, but no running member answered (${errors.join("; ") || "no other member in --initial-cluster"})`);
+}

@@ -79,6 +79,12 @@ export interface Config {
   readonly disableProposalForwarding?: boolean;
   /** Randomises the election timeout. Injected: the core has no randomness of its own. */
   readonly rng: Rng;
+  /**
+   * The leader counts its own copy of new entries only once the host has persisted them (RawNode.advance),
+   * so the host may send the leader's appends before its own fsync (Raft thesis 10.2.1) without an entry
+   * ever counting as committed on a copy a crash could lose. Off: the leader counts them when appended.
+   */
+  readonly leaderAcksOnPersist?: boolean;
 }
 
 /** Volatile state the host may want to see change (leader and role). */
@@ -113,6 +119,7 @@ export class Raft {
   readonly checkQuorum: boolean;
   readonly preVote: boolean;
   readonly disableProposalForwarding: boolean;
+  readonly leaderAcksOnPersist: boolean;
   readonly heartbeatTimeout: number;
   readonly electionTimeout: number;
   randomizedElectionTimeout = 0;
@@ -132,6 +139,7 @@ export class Raft {
     this.checkQuorum = c.checkQuorum ?? false;
     this.preVote = c.preVote ?? false;
     this.disableProposalForwarding = c.disableProposalForwarding ?? false;
+    this.leaderAcksOnPersist = c.leaderAcksOnPersist ?? false;
     this.heartbeatTimeout = c.heartbeatTick;
     this.electionTimeout = c.electionTick;
 
@@ -140,6 +148,15 @@ export class Raft {
     if (hardState.term !== 0 || hardState.vote !== NONE || hardState.commit !== 0) this.loadState(hardState);
     if (c.applied !== undefined && c.applied > 0) this.raftLog.appliedTo(c.applied);
     this.becomeFollower(this.term, NONE);
+  }
+
+  /**
+   * A follower forgets its leader (etcd raft's ForgetLeader): it stays in its term without campaigning,
+   * but no longer counts as hearing from a leader, so it grants pre-votes at once. For a host that knows
+   * the leader is gone before the election timeout says so.
+   */
+  forgetLeader(): void {
+    if (this.state === "StateFollower") this.lead = NONE;
   }
 
   hardState(): HardState {
@@ -769,9 +786,19 @@ export class Raft {
     const ents = es.map((e, i) => ({ ...e, term: this.term, index: li + 1 + i }));
     if (!this.#increaseUncommittedSize(ents)) return false;
     const last = this.raftLog.append(ents);
-    this.prs.progress.get(this.id)?.maybeUpdate(last);
-    this.maybeCommit();
+    if (!this.leaderAcksOnPersist) {
+      this.prs.progress.get(this.id)?.maybeUpdate(last);
+      this.maybeCommit();
+    }
     return true;
+  }
+
+  /** The host persisted the log up to `index` (leaderAcksOnPersist): the leader's own copy now counts. */
+  persistedTo(index: number): void {
+    if (!this.leaderAcksOnPersist || this.state !== "StateLeader") return;
+    const pr = this.prs.progress.get(this.id);
+    if (pr === undefined || !pr.maybeUpdate(Math.min(index, this.raftLog.lastIndex()))) return;
+    if (this.maybeCommit()) this.bcastAppend();
   }
 
   #increaseUncommittedSize(ents: readonly Entry[]): boolean {

@@ -291,3 +291,47 @@ test("a leader transfer to a learner is ignored", () => {
   assert.equal(net.leader(), 1n);
   assert.equal(net.peer(1n).node.status().leadTransferee, 0n);
 });
+
+// ---- forgetting a leader that is known to be gone; the leader's own copy counted once persisted ----
+
+test("a follower that forgets its leader grants a pre-vote at once, where one still in its lease refuses", () => {
+  const net = elected([1n, 2n, 3n], { checkQuorum: true, preVote: true });
+  net.isolate(1n);
+  // 2 campaigns before any election timeout: 3 still heard from 1 recently and refuses its pre-vote.
+  net.campaign(2n);
+  assert.notEqual(net.peer(2n).node.status().raftState, "StateLeader");
+  // Told that 1 is gone, 3 stops vouching for it: 2's next campaign wins without waiting for a timeout.
+  net.peer(3n).node.forgetLeader();
+  net.campaign(2n);
+  assert.equal(net.peer(2n).node.status().raftState, "StateLeader");
+});
+
+test("forgetLeader leaves a leader and a candidate as they are", () => {
+  const net = elected([1n, 2n, 3n], { checkQuorum: true, preVote: true });
+  net.peer(1n).node.forgetLeader();
+  assert.equal(net.peer(1n).node.status().lead, 1n);
+});
+
+test("with leaderAcksOnPersist the leader's own copy counts only after the host persisted it", () => {
+  const net = elected([1n, 2n, 3n], { leaderAcksOnPersist: true });
+  const leader = net.peer(1n).node;
+  const commitBefore = leader.status().commit;
+  leader.propose(new TextEncoder().encode("x"));
+  // Appended, not yet persisted by the host: no quorum counts it, even the leader's own vote.
+  assert.equal(leader.status().progress.get(1n)!.match, commitBefore);
+  net.isolate(2n);
+  net.isolate(3n);
+  net.stabilize(); // the host persists it: the leader's own copy now counts, but alone is no quorum
+  assert.equal(leader.status().progress.get(1n)!.match, commitBefore + 1);
+  assert.equal(leader.status().commit, commitBefore);
+  net.heal();
+  net.tickAll(2);
+  assert.equal(leader.status().commit, commitBefore + 1);
+  assert.deepEqual(net.peer(3n).kv.at(-1), "x");
+});
+
+test("a single voter with leaderAcksOnPersist commits once its host persisted the entry", () => {
+  const net = elected([1n], { leaderAcksOnPersist: true });
+  net.propose(1n, "solo");
+  assert.deepEqual(net.peer(1n).kv.at(-1), "solo");
+});

@@ -97,20 +97,19 @@ export class RawNode {
    * Bootstrap. The host persists and applies them like any others (applying again is idempotent).
    * A member joining an existing cluster does not bootstrap: it learns the config from the leader.
    */
-  bootstrap(peers: readonly bigint[]): void {
+  bootstrap(peers: readonly (bigint | { readonly id: bigint; readonly context: Uint8Array })[]): void {
     assert(peers.length > 0, "must provide at least one peer to bootstrap");
     assert(this.raft.raftLog.lastIndex() === 0, "can't bootstrap a nonempty storage");
     this.raft.becomeFollower(1, NONE);
-    const ents: Entry[] = peers.map((id, i) => ({
-      term: 1,
-      index: i + 1,
-      type: "EntryConfChange",
-      data: encodeConfChange({ type: "ConfChangeAddNode", nodeId: id, context: new Uint8Array(0) }),
-    }));
+    // etcd puts each member (its URLs) in the context, so applying the entry tells the host who it is.
+    const changes: ConfChange[] = peers.map((p) =>
+      typeof p === "bigint" ? { type: "ConfChangeAddNode", nodeId: p, context: new Uint8Array(0) } : { type: "ConfChangeAddNode", nodeId: p.id, context: p.context },
+    );
+    const ents: Entry[] = changes.map((cc, i) => ({ term: 1, index: i + 1, type: "EntryConfChange", data: encodeConfChange(cc) }));
     this.raft.raftLog.append(ents);
     // Committed by definition: every member of a new cluster starts with the same entries.
     this.raft.raftLog.committed = ents.length;
-    for (const id of peers) this.raft.applyConfChange({ type: "ConfChangeAddNode", nodeId: id, context: new Uint8Array(0) });
+    for (const cc of changes) this.raft.applyConfChange(cc);
   }
 
   /** Advances time by one tick (the host calls it every tick interval, e.g. 100 ms as etcd). */
@@ -153,6 +152,11 @@ export class RawNode {
    */
   readIndex(rctx: Uint8Array): void {
     this.raft.step(message({ type: "MsgReadIndex", entries: [{ term: 0, index: 0, type: "EntryNormal", data: rctx }] }));
+  }
+
+  /** A follower forgets its leader so it grants pre-votes at once (see Raft.forgetLeader). */
+  forgetLeader(): void {
+    this.raft.forgetLeader();
   }
 
   /** Asks the leader to hand leadership to `transferee`. */
@@ -216,6 +220,7 @@ export class RawNode {
     if (rd.entries.length > 0) {
       const last = rd.entries[rd.entries.length - 1]!;
       log.stableTo(last.index, last.term);
+      this.raft.persistedTo(last.index);
     }
     let applied = 0;
     if (rd.snapshot !== null) {

@@ -5,7 +5,7 @@
  */
 import { mapMvccError, toKeyRange } from "../../etcd/apply.js";
 import { EtcdError } from "../../etcd/errors.js";
-import type { RangeRequest, TxnRequest, TxnResponse } from "../../etcd/pb.js";
+import type { RangeRequest, RangeResponse, TxnRequest, TxnResponse } from "../../etcd/pb.js";
 import type { EtcdServer } from "../../etcd/server.js";
 import { CompactedError } from "../../storage/mvcc/errors.js";
 import { EventType, keyToIndex, type MvccEvent } from "../../storage/mvcc/kv.js";
@@ -37,9 +37,9 @@ export class EmbeddedStorage implements Storage {
     this.#server = server;
   }
 
-  #range(req: RangeRequest): ReturnType<EtcdServer["range"]> {
+  async #range(req: RangeRequest): Promise<RangeResponse> {
     try {
-      return this.#server.range(req);
+      return await this.#server.range(req);
     } catch (err) {
       throw toStorageError(err, this.#server.kv.compactRevision);
     }
@@ -52,13 +52,13 @@ export class EmbeddedStorage implements Storage {
   }
 
   async get(key: string): Promise<StoredItem | null> {
-    const kv = this.#range(rangeRequest({ key: Buffer.from(key) })).kvs[0];
+    const kv = (await this.#range(rangeRequest({ key: Buffer.from(key) }))).kvs[0];
     return kv === undefined ? null : storedItem(kv);
   }
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
-    const res = this.#range(listRequest(prefix, options));
-    return { items: res.kvs.map(storedItem), revision: listedAt(options, this.#server.kv.currentRevision), more: res.more, count: Number(res.count) };
+    const res = await this.#range(listRequest(prefix, options));
+    return { items: res.kvs.map(storedItem), revision: listedAt(options, Number(res.header!.revision)), more: res.more, count: Number(res.count) };
   }
 
   async create(key: string, value: Uint8Array): Promise<number> {

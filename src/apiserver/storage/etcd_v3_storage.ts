@@ -22,6 +22,23 @@ import { createTxn, created, deleted, deleteTxn, listedAt, listRequest, rangeReq
 export const STORAGE_CALL_TIMEOUT_MS = 10_000;
 
 const EVENT_DELETE = 1;
+/** Reads refused as unavailable are tried this many times in all, a little later each time. */
+const READ_ATTEMPTS_MAX = 5;
+const READ_RETRY_DELAY_MS = 100;
+
+/** grpc-js's target for one or more etcd endpoints: a static address list when there are several. */
+export function grpcTarget(endpoints: string): string {
+  const hosts = endpoints
+    .split(",")
+    .map((e) => e.trim())
+    .filter((e) => e.length > 0)
+    .map((e) => (e.includes("://") ? new URL(e).host : e));
+  if (hosts.length === 0) throw new Error("Cannot connect to the datastore: no endpoint given");
+  if (hosts.length === 1) return hosts[0]!;
+  if (hosts.every((h) => /^\d+\.\d+\.\d+\.\d+:\d+$/.test(h))) return `ipv4:${hosts.join(",")}`;
+  if (hosts.every((h) => /^\[[0-9a-fA-F:]+\]:\d+$/.test(h))) return `ipv6:${hosts.join(",")}`;
+  throw new Error(`Cannot connect to several datastore endpoints by name: give IP addresses (current value is ${endpoints})`);
+}
 
 type Unary = (req: object, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: unknown) => void) => void;
 type WatchClient = grpc.Client & { Watch(): grpc.ClientDuplexStream<object, WatchResponse> };
@@ -53,15 +70,22 @@ export class EtcdV3Storage implements Storage {
   readonly #watchClient: WatchClient;
   readonly #clients: grpc.Client[];
 
-  /** `endpoint`: "http://host:port" or "host:port". */
-  constructor(endpoint: string) {
-    const target = endpoint.includes("://") ? new URL(endpoint).host : endpoint;
+  /**
+   * `endpoints`: one or more members, comma-separated ("http://host:port" or "host:port"), as the API
+   * server's --etcd-servers. Requests are spread over the members that answer; one that goes away is left
+   * out until it is back, so a cluster keeps serving while a member is down.
+   */
+  constructor(endpoints: string) {
+    const target = grpcTarget(endpoints);
     const protos = loadEtcdProtos();
     const KV = grpc.makeGenericClientConstructor(protos.kv, "KV");
     const Watch = grpc.makeGenericClientConstructor(protos.watch, "Watch");
     // etcd's Go client accepts responses of any size (math.MaxInt32); grpc-js stops at 4 MiB, which a
     // list of a few thousand objects or a batched watch response passes.
-    const options = { "grpc.max_receive_message_length": -1 };
+    const options = {
+      "grpc.max_receive_message_length": -1,
+      "grpc.service_config": JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
+    };
     const kv = new KV(target, grpc.credentials.createInsecure(), options);
     const watch = new Watch(target, grpc.credentials.createInsecure(), options);
     this.#kv = kv as unknown as Record<string, Unary>;
@@ -69,13 +93,26 @@ export class EtcdV3Storage implements Storage {
     this.#clients = [kv, watch];
   }
 
-  #call<T>(method: string, req: object): Promise<T> {
-    return new Promise((resolve, reject) => {
-      this.#kv[method]!.call(this.#kv, withoutEmptyBytes(req), { deadline: Date.now() + STORAGE_CALL_TIMEOUT_MS }, (err, res) => {
-        if (err === null) resolve(res as T);
-        else reject(isCompacted(err) ? new StorageCompactedError(0) : err);
-      });
-    });
+  /**
+   * One unary call. A read that fails because its member is unavailable (stopped, or without a leader) is
+   * sent again, possibly to another member; a write is not, since it may have been applied.
+   */
+  async #call<T>(method: string, req: object): Promise<T> {
+    const deadline = Date.now() + STORAGE_CALL_TIMEOUT_MS;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await new Promise<T>((resolve, reject) => {
+          this.#kv[method]!.call(this.#kv, withoutEmptyBytes(req), { deadline }, (err, res) => {
+            if (err === null) resolve(res as T);
+            else reject(isCompacted(err) ? new StorageCompactedError(0) : err);
+          });
+        });
+      } catch (err) {
+        const retry = method === "Range" && (err as grpc.ServiceError).code === grpc.status.UNAVAILABLE && attempt < READ_ATTEMPTS_MAX && Date.now() < deadline;
+        if (!retry) throw err;
+        await new Promise((r) => setTimeout(r, READ_RETRY_DELAY_MS * attempt));
+      }
+    }
   }
 
   async #txn(req: TxnRequest): Promise<{ res: TxnResponse; revision: number }> {

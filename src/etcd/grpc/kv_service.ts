@@ -82,10 +82,10 @@ async function throwIfError<T>(p: Promise<{ response?: unknown; error?: EtcdErro
 export function kvService(server: EtcdServer, log: Logger): grpc.UntypedServiceImplementation {
   const l = (msg: string, f: Record<string, unknown>) => log.error(msg, f);
   return {
-    Range: unary(server, "KV", "Range", (req: RangeRequest) => {
+    Range: unary(server, "KV", "Range", async (req: RangeRequest) => {
       checkRange(req);
-      const res = server.range(req);
-      return { ...res, header: header(server) };
+      const res = await server.range(req);
+      return { ...res, header: header(server, Number(res.header!.revision)) };
     }, l),
     Put: unary(server, "KV", "Put", async (req: PutRequest) => {
       checkPut(req);
@@ -100,8 +100,8 @@ export function kvService(server: EtcdServer, log: Logger): grpc.UntypedServiceI
     Txn: unary(server, "KV", "Txn", async (req: TxnRequest) => {
       checkTxn(req, server.config.maxTxnOps);
       if (isTxnReadOnly(req)) {
-        const res = server.readOnlyTxn(req);
-        return { ...res, header: header(server) };
+        const res = await server.readOnlyTxn(req);
+        return { ...res, header: header(server, Number(res.header!.revision)) };
       }
       const { response, revision } = await throwIfError<object>(server.propose({ op: "txn", req }, requestBytes(req)));
       return { ...response, header: header(server, revision) };

@@ -1,7 +1,8 @@
-/** etcdserverpb.Maintenance and etcdserverpb.Cluster (a one-member cluster), and Auth's status. */
+/** etcdserverpb.Maintenance and etcdserverpb.Cluster, and Auth's status. */
 import * as grpc from "@grpc/grpc-js";
 import type { Env } from "../../env/env.js";
-import { ErrAuthUnsupported, ErrBadLeaderTransferee, ErrMembershipUnsupported, type EtcdError } from "../errors.js";
+import { ErrAuthUnsupported, type EtcdError } from "../errors.js";
+import type { Member } from "../membership.js";
 import type { AlarmRequest } from "../pb.js";
 import { ETCD_VERSION, type EtcdServer } from "../server.js";
 import { header, requestBytes, unary } from "./common.js";
@@ -16,13 +17,13 @@ export function maintenanceService(server: EtcdServer, env: Env): grpc.UntypedSe
       header: header(server),
       version: ETCD_VERSION,
       dbSize: String(server.backendSizeBytes()),
-      leader: server.member.id.toString(),
+      leader: server.leaderId.toString(),
       raftIndex: String(server.commitIndex),
       raftTerm: String(server.term),
       raftAppliedIndex: String(server.appliedIndex),
       errors: server.errors(),
       dbSizeInUse: String(server.backendSizeInUseBytes()),
-      isLearner: false,
+      isLearner: server.isLearner,
       storageVersion: "",
       dbSizeQuota: String(server.quotaBytes),
     }), l),
@@ -58,28 +59,33 @@ export function maintenanceService(server: EtcdServer, env: Env): grpc.UntypedSe
         call.end();
       })().catch((err: unknown) => call.destroy(err instanceof Error ? err : new Error(String(err))));
     },
-    MoveLeader: unary(server, "Maintenance", "MoveLeader", (req: { targetID: string }) => {
-      if (req.targetID !== server.member.id.toString()) throw ErrBadLeaderTransferee();
+    MoveLeader: unary(server, "Maintenance", "MoveLeader", async (req: { targetID: string }) => {
+      await server.moveLeader(BigInt(req.targetID));
       return { header: header(server) };
     }, l),
     Downgrade: (_call: unknown, cb: grpc.sendUnaryData<object>) => cb({ code: grpc.status.UNIMPLEMENTED, details: "etcdserver: downgrade is not supported by the tk8s datastore" } as grpc.ServiceError, null),
   };
 }
 
+function memberPb(m: Member): object {
+  return { ID: m.id.toString(), name: m.name, peerURLs: [...m.peerUrls], clientURLs: [...m.clientUrls], isLearner: m.isLearner };
+}
+
 export function clusterService(server: EtcdServer, env: Env): grpc.UntypedServiceImplementation {
   const l = (msg: string, f: Record<string, unknown>) => env.log.error(msg, f);
-  const members = () => [
-    { ID: server.member.id.toString(), name: server.member.name, peerURLs: server.member.peerUrls, clientURLs: server.member.clientUrls, isLearner: false },
-  ];
-  const unsupported = () => {
-    throw ErrMembershipUnsupported();
-  };
+  const list = (ms: Member[]) => ms.map(memberPb);
   return {
-    MemberList: unary(server, "Cluster", "MemberList", () => ({ header: header(server), members: members() }), l),
-    MemberAdd: unary(server, "Cluster", "MemberAdd", unsupported, l),
-    MemberRemove: unary(server, "Cluster", "MemberRemove", unsupported, l),
-    MemberUpdate: unary(server, "Cluster", "MemberUpdate", unsupported, l),
-    MemberPromote: unary(server, "Cluster", "MemberPromote", unsupported, l),
+    MemberList: unary(server, "Cluster", "MemberList", () => ({ header: header(server), members: list(server.members()) }), l),
+    MemberAdd: unary(server, "Cluster", "MemberAdd", async (req: { peerURLs: string[]; isLearner: boolean }) => {
+      const { member, members } = await server.addMember(req.peerURLs, req.isLearner);
+      return { header: header(server), member: memberPb(member), members: list(members) };
+    }, l),
+    MemberRemove: unary(server, "Cluster", "MemberRemove", async (req: { ID: string }) => ({ header: header(server), members: list(await server.removeMember(BigInt(req.ID))) }), l),
+    MemberUpdate: unary(server, "Cluster", "MemberUpdate", async (req: { ID: string; peerURLs: string[] }) => ({
+      header: header(server),
+      members: list(await server.updateMember(BigInt(req.ID), req.peerURLs)),
+    }), l),
+    MemberPromote: unary(server, "Cluster", "MemberPromote", async (req: { ID: string }) => ({ header: header(server), members: list(await server.promoteMember(BigInt(req.ID))) }), l),
   };
 }
 

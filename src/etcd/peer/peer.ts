@@ -108,6 +108,10 @@ export class Peer {
   }
 
   /** New URLs take effect on the next dial (etcd's peer.update). */
+  get urls(): readonly string[] {
+    return this.#urls;
+  }
+
   updateUrls(urls: readonly string[]): void {
     if (urls.length === 0) throw new RangeError(`Cannot update peer ${this.#label}: no URLs: current value is []`);
     this.#urls = urls;

@@ -16,7 +16,9 @@
  *   GET  /raft/probing                   health: 200 {"health":"true"}
  * Every peer request carries X-Etcd-Cluster-ID; another cluster's member gets 412 "cluster ID mismatch".
  */
+import type { RaftTransport } from "../raft_transport.js";
 import * as http from "node:http";
+import * as net from "node:net";
 import type { Clock, Logger } from "../../env/env.js";
 import { isLocalMessage, type Message } from "../../raft/types.js";
 import { assert, rethrowIfAssertion } from "../../util/assert.js";
@@ -28,6 +30,8 @@ import { idHex, Peer, QUEUE_MESSAGES_MAX, SNAPSHOT_TIMEOUT_MS, WRITE_BYTES_MAX }
 
 /** etcd's snapshot reader limit (rafthttp's snapshotLimitByte is far larger; we hold it in memory, so less). */
 export const SNAPSHOT_BYTES_MAX = 512 * 1024 * 1024;
+/** How long the probe of a peer whose stream closed may take; a refusal comes at once, silence is not "down". */
+const PEER_DOWN_PROBE_TIMEOUT_MS = 500;
 /** Inbound connections we keep: a few per peer (stream + snapshot + probes) in a 7-member cluster, with room. */
 const INBOUND_CONNECTIONS_MAX = 256;
 
@@ -45,12 +49,15 @@ export interface PeerTransportOptions {
   readonly snapshotTimeoutMs?: number;
   readonly backoff?: BackoffOptions;
   readonly metrics?: PeerMetrics;
+  /** Serves the peer URL's other endpoints (etcd's /members, /version, /leases). */
+  readonly otherRequests?: (req: http.IncomingMessage, res: http.ServerResponse) => void;
 }
 
 export type MessageHandler = (m: Message) => void;
 
-export class PeerTransport {
-  readonly #opts: Required<Omit<PeerTransportOptions, "metrics">> & { metrics: PeerMetrics | null };
+export class PeerTransport implements RaftTransport {
+  readonly #opts: Required<Omit<PeerTransportOptions, "metrics" | "otherRequests">> & { metrics: PeerMetrics | null };
+  readonly #otherRequests: ((req: http.IncomingMessage, res: http.ServerResponse) => void) | null;
   readonly #log: Logger;
   readonly #peers = new Map<bigint, Peer>();
   /** The current inbound stream from each peer: a newer one replaces it (etcd's streamWriter.attach). */
@@ -60,6 +67,7 @@ export class PeerTransport {
   #onMessage: MessageHandler = () => {};
   #onUnreachable: (id: bigint) => void = () => {};
   #onSnapshotStatus: (id: bigint, failed: boolean) => void = () => {};
+  #onPeerDown: (id: bigint) => void = () => {};
 
   constructor(options: PeerTransportOptions) {
     this.#opts = {
@@ -73,6 +81,7 @@ export class PeerTransport {
       metrics: options.metrics ?? null,
     };
     this.#log = options.log.child({ localMemberId: idHex(options.localId) });
+    this.#otherRequests = options.otherRequests ?? null;
   }
 
   /** Called, in order per peer, for every message received (stream or snapshot). */
@@ -88,6 +97,15 @@ export class PeerTransport {
   /** Called once per MsgSnap sent: RawNode.reportSnapshot(id, failed). */
   onSnapshotStatus(handler: (id: bigint, failed: boolean) => void): void {
     this.#onSnapshotStatus = handler;
+  }
+
+  /**
+   * Called when a peer's stream to us closed and its peer URL refuses connections: its process is gone
+   * (not merely slow or cut off, which look like silence). The member uses it to elect a new leader
+   * without waiting out an election timeout.
+   */
+  onPeerDown(handler: (id: bigint) => void): void {
+    this.#onPeerDown = handler;
   }
 
   /** Listens on the peer URL and dials every peer added so far. */
@@ -226,6 +244,10 @@ export class PeerTransport {
       this.#serveSnapshot(req, res);
       return;
     }
+    if (this.#otherRequests !== null && !path.startsWith("/raft")) {
+      this.#otherRequests(req, res);
+      return;
+    }
     httpError(res, 404, "404 page not found");
   }
 
@@ -286,7 +308,26 @@ export class PeerTransport {
       for (const m of messages) this.#deliver(m, fromHex);
     });
     req.on("close", () => {
-      if (this.#inbound.get(from) === req) this.#inbound.delete(from);
+      if (this.#inbound.get(from) !== req) return; // replaced by a newer stream: nothing went away
+      this.#inbound.delete(from);
+      if (this.#started) this.#probeGone(from);
+    });
+  }
+
+  /** Reports `id` down if a TCP connect to its peer URL is refused right after its stream closed. */
+  #probeGone(id: bigint): void {
+    const url = this.#peers.get(id)?.urls[0];
+    if (url === undefined) return;
+    const u = new URL(url);
+    const socket = net.connect({ host: u.hostname.replace(/^\[|\]$/g, ""), port: Number(u.port || 2380) });
+    socket.setTimeout(PEER_DOWN_PROBE_TIMEOUT_MS);
+    socket.once("connect", () => socket.destroy());
+    socket.once("timeout", () => socket.destroy());
+    socket.once("error", (err: NodeJS.ErrnoException) => {
+      socket.destroy();
+      if (err.code !== "ECONNREFUSED" || !this.#started || !this.#peers.has(id) || this.#inbound.has(id)) return;
+      this.#log.info("peer's stream closed and its peer URL refuses connections; it is down", { remotePeerId: idHex(id) });
+      this.#onPeerDown(id);
     });
   }
 

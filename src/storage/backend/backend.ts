@@ -31,6 +31,33 @@ function hex(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.length).toString("latin1");
 }
 
+/**
+ * What MVCC, the lessor and the member need of a backend. `Backend` (LMDB) is the real one; the simulator
+ * runs members on an in-memory one with the same durability contract: a write is durable once `commit()`
+ * resolves, and a crash loses the rest.
+ */
+export interface BackendStore {
+  readonly dir: string;
+  putRevision(revKey: Buffer, value: Buffer): void;
+  removeRevision(revKey: Buffer): void;
+  getRevision(revKey: Buffer): Buffer | undefined;
+  forEachRevision(from: Buffer, to: Buffer | null, visit: (revKey: Buffer, value: Buffer) => boolean | void, options?: { copy?: boolean }): void;
+  putMeta(name: string, value: string): void;
+  getMeta(name: string): string | undefined;
+  putLease(rec: LeaseRecord): void;
+  removeLease(id: bigint): void;
+  leases(): LeaseRecord[];
+  /** etcd's Hash over every store; reads committed data. */
+  hashAll(): number;
+  /** Resolves when every write issued so far is durable. */
+  commit(): Promise<void>;
+  sizeBytes(): number;
+  sizeInUseBytes(): number;
+  /** Rewrites the store without free space. */
+  defragment(): Promise<{ beforeBytes: number; afterBytes: number }>;
+  close(): Promise<void>;
+}
+
 /** LMDB's stores inside one environment, swapped as a whole by defragment(). */
 interface Stores {
   readonly root: RootDatabase<Buffer, Buffer>;
@@ -53,7 +80,7 @@ function openStores(dir: string): Stores {
 /** Entries copied per chunk when defragmenting; each chunk is one LMDB transaction. */
 export const DEFRAG_CHUNK_ENTRIES = 10_000;
 
-export class Backend {
+export class Backend implements BackendStore {
   #stores: Stores;
   /** Written but not yet committed: bucket key (latin1) → value, or null for a removal. */
   readonly #pending = new Map<string, Buffer | null>();

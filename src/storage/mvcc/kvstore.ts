@@ -6,7 +6,7 @@
 import type { Env } from "../../env/env.js";
 import { assert } from "../../util/assert.js";
 import { crc32cUpdate } from "../../util/crc32c.js";
-import type { Backend } from "../backend/backend.js";
+import type { BackendStore } from "../backend/backend.js";
 import { CompactedError, FutureRevisionError } from "./errors.js";
 import { decodeKeyValue, encodeKeyValue, EventType, keyToIndex, type KeyValue, type MvccEvent } from "./kv.js";
 import { decodeRevision, encodeRevision, revisionId, type Revision } from "./revision.js";
@@ -49,9 +49,9 @@ export interface LeaseAttachments {
 const NO_LEASES: LeaseAttachments = { attach: () => {}, detach: () => {}, leaseOf: () => 0n };
 
 export class KVStore {
-  readonly backend: Backend;
+  readonly backend: BackendStore;
   readonly #env: Pick<Env, "clock" | "log">;
-  readonly #index = new TreeIndex();
+  #index = new TreeIndex();
   #currentRev = 1;
   #compactRev = 0;
   #consistentIndex = 0;
@@ -61,7 +61,7 @@ export class KVStore {
   /** Backend removals of scheduled compactions, run one after another. */
   #compactions: Promise<void> = Promise.resolve();
 
-  private constructor(env: Pick<Env, "clock" | "log">, backend: Backend) {
+  private constructor(env: Pick<Env, "clock" | "log">, backend: BackendStore) {
     this.#env = env;
     this.backend = backend;
   }
@@ -70,8 +70,29 @@ export class KVStore {
    * Rebuilds the index from the backend (etcd's restore) and attaches every live key that has a lease
    * to it. One pass over the key bucket; values are decoded in place, never copied or kept.
    */
-  static restore(env: Pick<Env, "clock" | "log">, backend: Backend, leases: LeaseAttachments = NO_LEASES): KVStore {
+  static restore(env: Pick<Env, "clock" | "log">, backend: BackendStore, leases: LeaseAttachments = NO_LEASES): KVStore {
     const s = new KVStore(env, backend);
+    s.#load(leases);
+    return s;
+  }
+
+  /**
+   * Forgets the in-memory state and restores it from the backend again: after the backend's contents were
+   * replaced by a snapshot from the leader. Compactions still running must be awaited first.
+   */
+  reload(leases: LeaseAttachments = NO_LEASES): void {
+    this.#index = new TreeIndex();
+    this.#currentRev = 1;
+    this.#compactRev = 0;
+    this.#consistentIndex = 0;
+    this.#consistentTerm = 0;
+    this.#load(leases);
+  }
+
+  #load(leases: LeaseAttachments): void {
+    const s = this;
+    const backend = this.backend;
+    const env = this.#env;
     s.#leases = leases;
     let maxRev = 0;
     // The lease of each key's latest live revision, for keys that have one.
@@ -111,7 +132,6 @@ export class KVStore {
       env.log.info("resuming interrupted compaction", { revision: scheduled });
       s.compact(scheduled);
     }
-    return s;
   }
 
   get currentRevision(): number {

@@ -115,6 +115,19 @@ export class WatchableStore {
     }
   }
 
+  /**
+   * The store's contents were replaced (a snapshot from the leader, at `previousRevision` before): every
+   * watcher catches up from the new contents, from the revision after the last one it could have seen.
+   */
+  restored(previousRevision: number): void {
+    for (const w of [...this.#synced.values()]) {
+      this.#removeSynced(w);
+      w.minRev = Math.max(w.minRev, previousRevision + 1);
+      this.#unsynced.set(w.id, w);
+    }
+    if (this.#unsynced.size > 0) this.#scheduleSync(0);
+  }
+
   close(): void {
     this.#closed = true;
     this.#timer?.cancel();

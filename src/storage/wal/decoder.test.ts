@@ -8,7 +8,7 @@ const header: WalRecord[] = [
   { type: "crc", prevCrc: 0 },
   { type: "metadata", metadata: { version: 1, seq: 0, firstIndex: 1 } },
 ];
-const entry = (index: number): WalRecord => ({ type: "entry", entry: { term: 1, index, data: new Uint8Array([index, 0xaa, 0xbb, 0xcc]) } });
+const entry = (index: number): WalRecord => ({ type: "entry", entry: { term: 1, index, type: "EntryNormal", data: new Uint8Array([index, 0xaa, 0xbb, 0xcc]) } });
 
 /** A segment of header + 3 entries, and the offset where the last entry's frame starts. */
 function segment(): { bytes: Uint8Array; lastAt: number } {

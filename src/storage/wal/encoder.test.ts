@@ -10,11 +10,11 @@ const header: WalRecord[] = [
   { type: "crc", prevCrc: 0 },
   { type: "metadata", metadata: { version: 1, seq: 0, firstIndex: 1 } },
 ];
-const entry = (index: number, text: string): WalRecord => ({ type: "entry", entry: { term: 1, index, data: new TextEncoder().encode(text) } });
+const entry = (index: number, text: string): WalRecord => ({ type: "entry", entry: { term: 1, index, type: "EntryNormal", data: new TextEncoder().encode(text) } });
 
 test("Encoder: framed records decode back in order, 8-byte aligned", () => {
   const enc = new Encoder(0);
-  const records = [...header, entry(1, "a"), entry(2, "hello world"), { type: "hardState", hardState: { term: 1, vote: 1, commit: 2 } } as WalRecord];
+  const records = [...header, entry(1, "a"), entry(2, "hello world"), { type: "hardState", hardState: { term: 1, vote: 1n, commit: 2 } } as WalRecord];
   const bytes = enc.encode(records);
   assert.equal(bytes.length % 8, 0);
   const decoded = decodeSegment(bytes, null);
@@ -41,7 +41,7 @@ test("Encoder: a record above WAL_RECORD_BYTES_MAX throws WalRecordTooLargeError
   const enc = new Encoder(0);
   enc.encode(header);
   const before = enc.crc;
-  const big: WalRecord = { type: "entry", entry: { term: 1, index: 1, data: new Uint8Array(WAL_RECORD_BYTES_MAX) } };
+  const big: WalRecord = { type: "entry", entry: { term: 1, index: 1, type: "EntryNormal", data: new Uint8Array(WAL_RECORD_BYTES_MAX) } };
   assert.throws(() => enc.encode([entry(1, "fine"), big]), WalRecordTooLargeError);
   assert.equal(enc.crc, before);
 });

@@ -4,7 +4,7 @@ import { WalRecordTooLargeError } from "./errors.js";
 import {
   LENGTH_WORD_BYTES,
   RECORD_HEADER_BYTES,
-  RECORD_TYPE,
+  recordTypeByte,
   WAL_RECORD_BYTES_MAX,
   frameBytes,
   hex,
@@ -49,7 +49,7 @@ export class Encoder {
       const size = recordBytes(record);
       writeLengthWord(out, at, size);
       const typeAt = at + LENGTH_WORD_BYTES;
-      out[typeAt] = RECORD_TYPE[record.type];
+      out[typeAt] = recordTypeByte(record);
       writePayload(out, typeAt + RECORD_HEADER_BYTES, record);
       if (record.type === "crc") assert(record.prevCrc === crc, `crc record carries ${hex(record.prevCrc)} but the log is at ${hex(crc)}`);
       // Computed from the bytes as they sit in the buffer, so the CRC covers exactly what we append.

@@ -13,6 +13,7 @@ import {
   writePayload,
   RECORD_HEADER_BYTES,
   RECORD_TYPE,
+  recordTypeByte,
   type WalRecord,
 } from "./record.js";
 
@@ -68,10 +69,12 @@ test("a length word above WAL_RECORD_BYTES_MAX is malformed even when its check 
 });
 
 const payloadCases: { name: string; record: WalRecord }[] = [
-  { name: "an entry with data", record: { type: "entry", entry: { term: 7, index: 42, data: new Uint8Array([1, 2, 3, 0, 255]) } } },
-  { name: "an entry with empty data", record: { type: "entry", entry: { term: 1, index: 1, data: new Uint8Array(0) } } },
-  { name: "an entry at index 2^53-1", record: { type: "entry", entry: { term: 2 ** 40, index: Number.MAX_SAFE_INTEGER, data: new Uint8Array([9]) } } },
-  { name: "a hard state", record: { type: "hardState", hardState: { term: 3, vote: 2, commit: Number.MAX_SAFE_INTEGER } } },
+  { name: "an entry with data", record: { type: "entry", entry: { term: 7, index: 42, type: "EntryNormal", data: new Uint8Array([1, 2, 3, 0, 255]) } } },
+  { name: "an entry with empty data", record: { type: "entry", entry: { term: 1, index: 1, type: "EntryNormal", data: new Uint8Array(0) } } },
+  { name: "an entry at index 2^53-1", record: { type: "entry", entry: { term: 2 ** 40, index: Number.MAX_SAFE_INTEGER, type: "EntryNormal", data: new Uint8Array([9]) } } },
+  { name: "a conf-change entry", record: { type: "entry", entry: { term: 2, index: 3, type: "EntryConfChange", data: new Uint8Array([0, 1, 2]) } } },
+  { name: "a hard state voting for a member id above 2^63", record: { type: "hardState", hardState: { term: 3, vote: 0xfedcba9876543210n, commit: 9 } } },
+  { name: "a hard state", record: { type: "hardState", hardState: { term: 3, vote: 2n, commit: Number.MAX_SAFE_INTEGER } } },
   { name: "a snapshot marker", record: { type: "snapshot", snapshot: { index: 2 ** 33 + 5, term: 4 } } },
   { name: "a crc record", record: { type: "crc", prevCrc: 0xdeadbeef } },
   { name: "a metadata record", record: { type: "metadata", metadata: { version: 1, seq: 12, firstIndex: 2 ** 50 } } },
@@ -81,7 +84,7 @@ for (const c of payloadCases) {
     const size = recordBytes(c.record) - RECORD_HEADER_BYTES;
     const bytes = new Uint8Array(size);
     writePayload(bytes, 0, c.record);
-    assert.deepEqual(readPayload(RECORD_TYPE[c.record.type], bytes), { record: c.record });
+    assert.deepEqual(readPayload(recordTypeByte(c.record), bytes), { record: c.record });
   });
 }
 

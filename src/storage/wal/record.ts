@@ -16,8 +16,10 @@
  * Frames are 8-byte aligned, so a length word never straddles a sector: a torn write leaves a length
  * word whole, zero or missing, never half old and half new.
  *
- * Payloads (integers are u64 little-endian, stored as two u32 halves, and must be below 2^53):
- *   entry      term, index, data (the rest)
+ * Payloads (integers are u64 little-endian, stored as two u32 halves, and must be below 2^53, except
+ * the vote, a member id, which is a whole u64):
+ *   entry      term, index, data (the rest)     — a normal entry (raftpb EntryNormal)
+ *   confEntry  term, index, data (the rest)     — a membership change (raftpb EntryConfChange)
  *   hardState  term, vote, commit
  *   snapshot   index, term
  *   crc        previous crc (u32)
@@ -45,7 +47,11 @@ const U64_BYTES = 8;
 const U53_HI_MAX = 0x1fffff;
 
 /** The type byte of each record kind. */
-export const RECORD_TYPE = { entry: 1, hardState: 2, snapshot: 3, crc: 4, metadata: 5 } as const;
+/**
+ * The type byte of each record kind. A conf-change entry has its own kind rather than a type byte in the
+ * entry payload, so the format of normal entries (and logs written before membership changes) is unchanged.
+ */
+export const RECORD_TYPE = { entry: 1, hardState: 2, snapshot: 3, crc: 4, metadata: 5, confEntry: 6 } as const;
 export type RecordKind = keyof typeof RECORD_TYPE;
 
 /** What a segment says about itself, checked against its file name. */
@@ -62,6 +68,12 @@ export type WalRecord =
   | { readonly type: "snapshot"; readonly snapshot: SnapshotMarker }
   | { readonly type: "crc"; readonly prevCrc: number }
   | { readonly type: "metadata"; readonly metadata: SegmentMetadata };
+
+/** The type byte a record is written with. */
+export function recordTypeByte(record: WalRecord): number {
+  if (record.type === "entry") return record.entry.type === "EntryConfChange" ? RECORD_TYPE.confEntry : RECORD_TYPE.entry;
+  return RECORD_TYPE[record.type];
+}
 
 /** Zeros needed after a record of `recordBytes` so the next length word is 8-byte aligned. */
 export function paddingBytes(recordBytes: number): number {
@@ -158,13 +170,15 @@ export function writePayload(bytes: Uint8Array, at: number, record: WalRecord): 
   const view = new DataView(bytes.buffer, bytes.byteOffset + at, payloadBytes(record));
   switch (record.type) {
     case "entry":
+      assert(record.entry.type !== undefined, "WAL entry without a type");
       writeU53(view, 0, record.entry.term);
       writeU53(view, 8, record.entry.index);
       bytes.set(record.entry.data, at + 16);
       return;
     case "hardState":
       writeU53(view, 0, record.hardState.term);
-      writeU53(view, 8, record.hardState.vote);
+      assert(record.hardState.vote >= 0n && record.hardState.vote < 1n << 64n, `vote ${record.hardState.vote} is not a u64`);
+      view.setBigUint64(8, record.hardState.vote, true);
       writeU53(view, 16, record.hardState.commit);
       return;
     case "snapshot":
@@ -194,18 +208,20 @@ export function readPayload(type: number, payload: Uint8Array): ParsedPayload {
   const u53 = (at: number): number => readU53(view, at) ?? Number.NaN;
   const unsafe = "holds an integer at or above 2^53";
   switch (type) {
-    case RECORD_TYPE.entry: {
+    case RECORD_TYPE.entry:
+    case RECORD_TYPE.confEntry: {
       if (payload.length < 16) return { reason: `is an entry record of ${payload.length} payload bytes, want >= 16` };
       const term = u53(0);
       const index = u53(8);
       if (Number.isNaN(term) || Number.isNaN(index)) return { reason: unsafe };
-      return { record: { type: "entry", entry: { term, index, data: payload.slice(16) } } };
+      const entryType = type === RECORD_TYPE.confEntry ? "EntryConfChange" : "EntryNormal";
+      return { record: { type: "entry", entry: { term, index, type: entryType, data: payload.slice(16) } } };
     }
     case RECORD_TYPE.hardState: {
       const bad = sized(24, "hardState");
       if (bad !== null) return { reason: bad };
-      const hardState = { term: u53(0), vote: u53(8), commit: u53(16) };
-      if (Object.values(hardState).some(Number.isNaN)) return { reason: unsafe };
+      const hardState = { term: u53(0), vote: view.getBigUint64(8, true), commit: u53(16) };
+      if (Number.isNaN(hardState.term) || Number.isNaN(hardState.commit)) return { reason: unsafe };
       return { record: { type: "hardState", hardState } };
     }
     case RECORD_TYPE.snapshot: {

@@ -6,7 +6,7 @@ import type { WalRecord } from "./record.js";
 import { replay, type SegmentBytes } from "./replay.js";
 import { segmentName } from "./segment_name.js";
 
-const entry = (index: number, term = 1): WalRecord => ({ type: "entry", entry: { term, index, data: new Uint8Array([index]) } });
+const entry = (index: number, term = 1): WalRecord => ({ type: "entry", entry: { term, index, type: "EntryNormal", data: new Uint8Array([index]) } });
 
 /** Encodes segments seq 0.. with the given bodies, chaining the CRC as the WAL does. */
 function segments(bodies: { firstIndex: number; records: WalRecord[]; version?: number }[]): SegmentBytes[] {
@@ -26,12 +26,12 @@ function segments(bodies: { firstIndex: number; records: WalRecord[]; version?: 
 
 test("replay: entries, hard state and snapshot marker across segments", () => {
   const got = replay(segments([
-    { firstIndex: 1, records: [entry(1), entry(2), { type: "hardState", hardState: { term: 1, vote: 1, commit: 2 } }] },
+    { firstIndex: 1, records: [entry(1), entry(2), { type: "hardState", hardState: { term: 1, vote: 1n, commit: 2 } }] },
     { firstIndex: 3, records: [entry(3), { type: "snapshot", snapshot: { index: 2, term: 1 } }, entry(4)] },
   ]));
   assert.deepEqual(got.entries.map((e) => e.index), [3, 4]);
   assert.deepEqual(got.snapshot, { index: 2, term: 1 });
-  assert.deepEqual(got.hardState, { term: 1, vote: 1, commit: 2 });
+  assert.deepEqual(got.hardState, { term: 1, vote: 1n, commit: 2 });
   assert.equal(got.lastIndex, 4);
   assert.equal(got.tornTail, null);
 });

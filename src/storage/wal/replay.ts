@@ -45,7 +45,7 @@ export interface ReplayResult {
   readonly tornTail: TornTail | null;
 }
 
-export const EMPTY_HARD_STATE: HardState = { term: 0, vote: 0, commit: 0 };
+export const EMPTY_HARD_STATE: HardState = { term: 0, vote: 0n, commit: 0 };
 
 interface Located {
   readonly entry: Entry;

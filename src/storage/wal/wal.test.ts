@@ -20,7 +20,7 @@ function newEnv(): { fs: MemoryFileSystem; log: MemoryLogger } {
 /** Entries first..last in `term`, each with a few bytes of data that end non-zero. */
 function entries(first: number, last: number, term = 1): Entry[] {
   const out: Entry[] = [];
-  for (let i = first; i <= last; i++) out.push({ term, index: i, data: new TextEncoder().encode(`value-${i}-${"x".repeat(i % 7)}`) });
+  for (let i = first; i <= last; i++) out.push({ term, index: i, type: "EntryNormal", data: new TextEncoder().encode(`value-${i}-${"x".repeat(i % 7)}`) });
   return out;
 }
 
@@ -46,7 +46,7 @@ function corruptError(path: string, offset: number): (err: unknown) => boolean {
 test("Wal.open: an empty directory becomes an empty WAL with one durable segment", async () => {
   const env = newEnv();
   const opened = await Wal.open(env, DIR);
-  assert.deepEqual(opened.hardState, { term: 0, vote: 0, commit: 0 });
+  assert.deepEqual(opened.hardState, { term: 0, vote: 0n, commit: 0 });
   assert.equal(opened.snapshot, null);
   assert.deepEqual(opened.entries, []);
   assert.equal(opened.repairedBytes, 0);
@@ -59,13 +59,13 @@ test("Wal.open: an empty directory becomes an empty WAL with one durable segment
 test("Wal: saved hard state and entries come back on reopen", async () => {
   const env = newEnv();
   const { wal } = await Wal.open(env, DIR);
-  const hs: HardState = { term: 2, vote: 1, commit: 3 };
+  const hs: HardState = { term: 2, vote: 1n, commit: 3 };
   await wal.save(hs, entries(1, 3, 2));
-  await wal.save(null, [{ term: 2, index: 4, data: new Uint8Array([0, 255, 0, 1]) }]);
+  await wal.save(null, [{ term: 2, index: 4, type: "EntryNormal", data: new Uint8Array([0, 255, 0, 1]) }]);
   await wal.close();
   const reopened = await Wal.open(env, DIR);
   assert.deepEqual(reopened.hardState, hs);
-  assert.deepEqual(reopened.entries, [...entries(1, 3, 2), { term: 2, index: 4, data: new Uint8Array([0, 255, 0, 1]) }]);
+  assert.deepEqual(reopened.entries, [...entries(1, 3, 2), { term: 2, index: 4, type: "EntryNormal", data: new Uint8Array([0, 255, 0, 1]) }]);
   assert.equal(reopened.repairedBytes, 0);
 });
 
@@ -74,21 +74,21 @@ test("Wal: indexes and terms up to 2^53-1 survive a round trip", async () => {
   const { wal } = await Wal.open(env, DIR);
   const top = Number.MAX_SAFE_INTEGER;
   await wal.saveSnapshot({ index: top - 2, term: 2 ** 40 });
-  await wal.save({ term: 2 ** 52, vote: 2 ** 45, commit: top }, [
-    { term: 2 ** 52, index: top - 1, data: new Uint8Array([1]) },
-    { term: 2 ** 52, index: top, data: new Uint8Array([2]) },
+  await wal.save({ term: 2 ** 52, vote: 0xfedcba9876543210n, commit: top }, [
+    { term: 2 ** 52, index: top - 1, type: "EntryNormal", data: new Uint8Array([1]) },
+    { term: 2 ** 52, index: top, type: "EntryNormal", data: new Uint8Array([2]) },
   ]);
   await wal.close();
   const reopened = await Wal.open(env, DIR);
   assert.deepEqual(reopened.snapshot, { index: top - 2, term: 2 ** 40 });
   assert.deepEqual(indexes(reopened.entries), [top - 1, top]);
-  assert.deepEqual(reopened.hardState, { term: 2 ** 52, vote: 2 ** 45, commit: top });
+  assert.deepEqual(reopened.hardState, { term: 2 ** 52, vote: 0xfedcba9876543210n, commit: top });
 });
 
 test("Wal: many entries across segment cuts come back in order, and appends continue after reopen", async () => {
   const env = newEnv();
   const { wal } = await Wal.open(env, DIR, { segmentBytes: 1024 });
-  for (let i = 1; i <= 400; i += 5) await wal.save({ term: 1, vote: 1, commit: i + 4 }, entries(i, i + 4));
+  for (let i = 1; i <= 400; i += 5) await wal.save({ term: 1, vote: 1n, commit: i + 4 }, entries(i, i + 4));
   await wal.close();
   const names = await segmentNames(env.fs);
   assert.ok(names.length > 10, `want many segments, got ${names.length}`);
@@ -99,7 +99,7 @@ test("Wal: many entries across segment cuts come back in order, and appends cont
 
   const reopened = await Wal.open(env, DIR, { segmentBytes: 1024 });
   assert.deepEqual(reopened.entries, entries(1, 400));
-  assert.deepEqual(reopened.hardState, { term: 1, vote: 1, commit: 400 });
+  assert.deepEqual(reopened.hardState, { term: 1, vote: 1n, commit: 400 });
   await reopened.wal.save(null, entries(401, 450));
   await reopened.wal.close();
   const again = await Wal.open(env, DIR, { segmentBytes: 1024 });
@@ -110,7 +110,7 @@ test("Wal.save: exactly one fsync per call, none for an empty call", async () =>
   const env = newEnv();
   const { wal } = await Wal.open(env, DIR);
   const before = wal.fsyncCount;
-  for (let i = 1; i <= 10; i++) await wal.save({ term: 1, vote: 1, commit: i }, entries(i, i));
+  for (let i = 1; i <= 10; i++) await wal.save({ term: 1, vote: 1n, commit: i }, entries(i, i));
   assert.equal(wal.fsyncCount, before + 10);
   await wal.save(null, []);
   assert.equal(wal.fsyncCount, before + 10);
@@ -132,16 +132,16 @@ test("Wal.save: a save that cuts a segment also fsyncs the new segment and its d
 test("Wal: a crash loses unsynced bytes, and reopening returns exactly the synced prefix", async () => {
   const env = newEnv();
   const { wal } = await Wal.open(env, DIR);
-  await wal.save({ term: 1, vote: 1, commit: 5 }, entries(1, 5));
-  await wal.save({ term: 1, vote: 1, commit: 10 }, entries(6, 10));
+  await wal.save({ term: 1, vote: 1n, commit: 5 }, entries(1, 5));
+  await wal.save({ term: 1, vote: 1n, commit: 10 }, entries(6, 10));
   const syncedBytes = env.fs.bytes(FIRST).length;
   env.fs.failSyncs(1);
-  await assert.rejects(wal.save({ term: 1, vote: 1, commit: 20 }, entries(11, 20)), { code: "EIO" });
+  await assert.rejects(wal.save({ term: 1, vote: 1n, commit: 20 }, entries(11, 20)), { code: "EIO" });
   assert.ok(env.fs.bytes(FIRST).length > syncedBytes, "the failed save appended bytes");
   env.fs.crash();
   const reopened = await Wal.open(env, DIR);
   assert.deepEqual(reopened.entries, entries(1, 10));
-  assert.deepEqual(reopened.hardState, { term: 1, vote: 1, commit: 10 });
+  assert.deepEqual(reopened.hardState, { term: 1, vote: 1n, commit: 10 });
   assert.equal(reopened.repairedBytes, 0);
   assert.equal(env.fs.bytes(FIRST).length, syncedBytes);
 });
@@ -159,7 +159,7 @@ test("Wal.open: a torn tail at every byte offset of the last record is cut off a
   // A reference run to learn how many bytes the last record takes.
   const ref = newEnv();
   const refWal = (await Wal.open(ref, DIR)).wal;
-  await refWal.save({ term: 1, vote: 1, commit: 3 }, entries(1, 3));
+  await refWal.save({ term: 1, vote: 1n, commit: 3 }, entries(1, 3));
   const syncedBytes = ref.fs.bytes(FIRST).length;
   await refWal.save(null, entries(4, 4));
   const frameBytes = ref.fs.bytes(FIRST).length - syncedBytes;
@@ -168,7 +168,7 @@ test("Wal.open: a torn tail at every byte offset of the last record is cut off a
   for (let kept = 0; kept <= frameBytes; kept++) {
     const env = newEnv();
     const { wal } = await Wal.open(env, DIR);
-    await wal.save({ term: 1, vote: 1, commit: 3 }, entries(1, 3));
+    await wal.save({ term: 1, vote: 1n, commit: 3 }, entries(1, 3));
     env.fs.failSyncs(1);
     await assert.rejects(wal.save(null, entries(4, 4)));
     env.fs.crash({ tornTailBytes: kept });
@@ -220,7 +220,7 @@ test("Wal.open: a last record whose tail sectors read back as zeros is cut off",
 test("Wal.open: zeros after the last record are cut off and the log is intact", async () => {
   const env = newEnv();
   const { wal } = await Wal.open(env, DIR);
-  await wal.save({ term: 1, vote: 1, commit: 3 }, entries(1, 3));
+  await wal.save({ term: 1, vote: 1n, commit: 3 }, entries(1, 3));
   await wal.close();
   const size = env.fs.bytes(FIRST).length;
   const f = await env.fs.openAppend(FIRST);
@@ -237,7 +237,7 @@ test("Wal.open: zeros after the last record are cut off and the log is intact", 
 test("Wal.open: a flipped byte anywhere in a middle record is WalCorruptError and nothing is truncated", async () => {
   const env = newEnv();
   const { wal } = await Wal.open(env, DIR);
-  for (let i = 1; i <= 6; i++) await wal.save({ term: 1, vote: 1, commit: i }, entries(i, i));
+  for (let i = 1; i <= 6; i++) await wal.save({ term: 1, vote: 1n, commit: i }, entries(i, i));
   await wal.close();
   const original = env.fs.bytes(FIRST);
   const records = decodeSegment(original, null).records;
@@ -308,14 +308,14 @@ test("Wal.open: a segment renamed out of order breaks the CRC chain and is corru
 test("Wal: a snapshot marker drops the entries it covers and keeps the ones after it", async () => {
   const env = newEnv();
   const { wal } = await Wal.open(env, DIR);
-  await wal.save({ term: 1, vote: 1, commit: 10 }, entries(1, 10));
+  await wal.save({ term: 1, vote: 1n, commit: 10 }, entries(1, 10));
   await wal.saveSnapshot({ index: 6, term: 1 });
-  await wal.save({ term: 1, vote: 1, commit: 12 }, entries(11, 12));
+  await wal.save({ term: 1, vote: 1n, commit: 12 }, entries(11, 12));
   await wal.close();
   const reopened = await Wal.open(env, DIR);
   assert.deepEqual(reopened.snapshot, { index: 6, term: 1 });
   assert.deepEqual(reopened.entries, entries(7, 12));
-  assert.deepEqual(reopened.hardState, { term: 1, vote: 1, commit: 12 });
+  assert.deepEqual(reopened.hardState, { term: 1, vote: 1n, commit: 12 });
 });
 
 test("Wal: a snapshot marker ahead of the log (an installed snapshot) lets entries continue after it", async () => {
@@ -323,7 +323,7 @@ test("Wal: a snapshot marker ahead of the log (an installed snapshot) lets entri
   const { wal } = await Wal.open(env, DIR);
   await wal.save(null, entries(1, 5));
   await wal.saveSnapshot({ index: 100, term: 3 });
-  await wal.save({ term: 3, vote: 2, commit: 102 }, entries(101, 102, 3));
+  await wal.save({ term: 3, vote: 2n, commit: 102 }, entries(101, 102, 3));
   await wal.close();
   const reopened = await Wal.open(env, DIR);
   assert.deepEqual(reopened.snapshot, { index: 100, term: 3 });
@@ -345,7 +345,7 @@ test("Wal.releaseBefore: removes old segments, and reopening still gives the sna
   const env = newEnv();
   const { wal } = await Wal.open(env, DIR, { segmentBytes: 512 });
   // The only hard state is written early, so after the release it must come from a segment header.
-  await wal.save({ term: 4, vote: 2, commit: 1 }, entries(1, 1, 4));
+  await wal.save({ term: 4, vote: 2n, commit: 1 }, entries(1, 1, 4));
   for (let i = 2; i <= 200; i += 3) await wal.save(null, entries(i, i + 2, 4));
   await wal.saveSnapshot({ index: 150, term: 4 });
   const before = await segmentNames(env.fs);
@@ -361,7 +361,7 @@ test("Wal.releaseBefore: removes old segments, and reopening still gives the sna
   env.fs.crash();
   const reopened = await Wal.open(env, DIR, { segmentBytes: 512 });
   assert.deepEqual(reopened.snapshot, { index: 150, term: 4 });
-  assert.deepEqual(reopened.hardState, { term: 4, vote: 2, commit: 1 });
+  assert.deepEqual(reopened.hardState, { term: 4, vote: 2n, commit: 1 });
   assert.deepEqual(reopened.entries, entries(151, 202, 4));
 });
 
@@ -404,7 +404,7 @@ test("Wal: a later entry at an index already in the log replaces it and everythi
   const env = newEnv();
   const { wal } = await Wal.open(env, DIR);
   await wal.save(null, entries(1, 5, 1));
-  await wal.save({ term: 2, vote: 3, commit: 3 }, entries(4, 6, 2));
+  await wal.save({ term: 2, vote: 3n, commit: 3 }, entries(4, 6, 2));
   await wal.close();
   const reopened = await Wal.open(env, DIR);
   assert.deepEqual(reopened.entries, [...entries(1, 3, 1), ...entries(4, 6, 2)]);
@@ -499,7 +499,7 @@ test("Wal on the real file system: round trip, cuts, and a torn tail repaired", 
     const log = new MemoryLogger();
     const env = { fs: nodeFileSystem, log };
     const { wal } = await Wal.open(env, dir, { segmentBytes: 4096 });
-    for (let i = 1; i <= 100; i += 10) await wal.save({ term: 1, vote: 1, commit: i + 9 }, entries(i, i + 9));
+    for (let i = 1; i <= 100; i += 10) await wal.save({ term: 1, vote: 1n, commit: i + 9 }, entries(i, i + 9));
     await wal.close();
     const names = (await nodeFileSystem.list(dir)).filter((n) => n.endsWith(".wal"));
     assert.ok(names.length > 1);
@@ -518,4 +518,38 @@ test("Wal on the real file system: round trip, cuts, and a torn tail repaired", 
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test("Wal: a conf-change entry keeps its type across a reopen", async () => {
+  const env = newEnv();
+  const { wal } = await Wal.open(env, DIR);
+  const cc: Entry = { term: 1, index: 1, type: "EntryConfChange", data: new Uint8Array([0, 1, 2, 3]) };
+  await wal.save({ term: 1, vote: 0n, commit: 1 }, [cc, { term: 1, index: 2, type: "EntryNormal", data: new Uint8Array([9]) }]);
+  await wal.close();
+  const reopened = await Wal.open(env, DIR);
+  assert.deepEqual(reopened.entries.map((e) => e.type), ["EntryConfChange", "EntryNormal"]);
+});
+
+test("Wal: a save without sync is lost in a crash, one with sync is not, and a cut syncs first", async () => {
+  const env = newEnv();
+  const { wal } = await Wal.open(env, DIR, { segmentBytes: 1024 });
+  await wal.save({ term: 1, vote: 1n, commit: 0 }, entries(1, 2));
+  // A commit-only hard state (Raft's mustSync false): appended, not fsynced.
+  await wal.save({ term: 1, vote: 1n, commit: 2 }, [], { sync: false });
+  env.fs.crash();
+  const afterCrash = await Wal.open(env, DIR, { segmentBytes: 1024 });
+  assert.deepEqual(afterCrash.hardState, { term: 1, vote: 1n, commit: 0 }, "the unsynced commit index is gone");
+  assert.deepEqual(indexes(afterCrash.entries), [1, 2]);
+  // Unsynced records followed by a cut: the finished segment must be whole, or the next open calls it corrupt.
+  const w = afterCrash.wal;
+  await w.save(null, entries(3, 40));
+  // Commit-only hard states until one of them fills the segment and cuts it.
+  for (let c = 3; (await segmentNames(env.fs)).length < 3; c++) await w.save({ term: 1, vote: 1n, commit: Math.min(c, 40) }, [], { sync: false });
+  await w.save(null, entries(41, 41));
+  await w.save({ term: 1, vote: 1n, commit: 41 }, [], { sync: false });
+  // A torn write: part of each file's unsynced tail survives. Only the last segment may end like that.
+  env.fs.crash({ tornTailBytes: 12 });
+  const again = await Wal.open(env, DIR, { segmentBytes: 1024 });
+  assert.ok((await segmentNames(env.fs)).length > 1, "the test must have cut segments");
+  assert.deepEqual(indexes(again.entries), Array.from({ length: 41 }, (_, i) => i + 1));
 });

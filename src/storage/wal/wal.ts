@@ -13,6 +13,7 @@
  * once older segments are released, the first one left still says everything replay needs.
  */
 import type { AppendFile, Env, FileSystem, Logger } from "../../env/env.js";
+import type { Entry, HardState } from "../../raft/types.js";
 import { assert, rethrowIfAssertion } from "../../util/assert.js";
 import { Encoder } from "./encoder.js";
 import { WalFailedError } from "./errors.js";
@@ -25,19 +26,8 @@ export { WalCorruptError } from "./errors.js";
 /** As etcd: a segment is cut once it reaches this size, which bounds the replay and release of one file. */
 export const WAL_SEGMENT_BYTES = 64 * 1024 * 1024;
 
-/** A raft log entry. */
-export interface Entry {
-  readonly term: number;
-  readonly index: number;
-  readonly data: Uint8Array;
-}
-
-/** Raft's persistent state: current term, vote in it, and commit index. */
-export interface HardState {
-  readonly term: number;
-  readonly vote: number;
-  readonly commit: number;
-}
+/** A raft log entry and Raft's persistent state (term, vote, commit): the WAL stores Raft's own types. */
+export type { Entry, HardState } from "../../raft/types.js";
 
 /** Says a snapshot at (index, term) exists, so entries up to index may be gone from the log. */
 export interface SnapshotMarker {
@@ -93,6 +83,8 @@ export class Wal {
   /** The last index the log covers: its last entry, or the snapshot marker if that is further. */
   #lastIndex: number;
   #fsyncCount: number;
+  /** Bytes appended without an fsync yet (a commit-only hard state). */
+  #unsynced = false;
   #saving = false;
   /** Appends run one at a time in this chain; each link settles without throwing. */
   #appends: Promise<void> = Promise.resolve();
@@ -206,10 +198,10 @@ export class Wal {
 
   /**
    * Appends the hard state (if non-null) and entries, then makes them durable with exactly one fsync;
-   * resolves when they are. An empty call writes nothing. Cuts a new segment once the current one
+   * resolves when they are (`sync: false`: appended only, durable with the next sync). An empty call writes nothing. Cuts a new segment once the current one
    * reaches segmentBytes (that costs the new file's fsync and its directory's).
    */
-  async save(hardState: HardState | null, entries: readonly Entry[]): Promise<void> {
+  async save(hardState: HardState | null, entries: readonly Entry[], options: { sync?: boolean } = {}): Promise<void> {
     assert(!this.#closed, "save on a closed WAL");
     assert(!this.#saving, "save while another save is in flight: calls must not overlap");
     if (hardState === null && entries.length === 0) return;
@@ -221,7 +213,7 @@ export class Wal {
         const records: WalRecord[] = entries.map((entry) => ({ type: "entry", entry }));
         // After the entries, as etcd: a commit index in this hard state may point into them.
         if (hardState !== null) records.push({ type: "hardState", hardState: { ...hardState } });
-        await this.#appendDurably(records);
+        await this.#appendDurably(records, options.sync ?? true);
         if (entries.length > 0) this.#lastIndex = entries[entries.length - 1]!.index;
         if (hardState !== null) this.#hardState = { ...hardState };
         await this.#cutIfFull();
@@ -303,12 +295,19 @@ export class Wal {
     return run;
   }
 
-  async #appendDurably(records: readonly WalRecord[]): Promise<void> {
+  /**
+   * Appends records and, unless `sync` is false, fsyncs. Raft needs no fsync for a hard state whose only
+   * change is the commit index (a lost commit index is learnt again from the leader): it rides on the next sync.
+   */
+  async #appendDurably(records: readonly WalRecord[], sync = true): Promise<void> {
     // Throws WalRecordTooLargeError before anything is written or the running CRC moves.
     const bytes = this.#encoder.encode(records);
     try {
       await this.#file.append(bytes);
+      this.#unsynced = true;
+      if (!sync) return;
       await this.#file.sync();
+      this.#unsynced = false;
     } catch (err) {
       rethrowIfAssertion(err);
       this.#failure = { error: err };
@@ -319,6 +318,8 @@ export class Wal {
 
   async #cutIfFull(): Promise<void> {
     if (this.#file.size() < this.#segmentBytes) return;
+    // Only the last segment may end torn: make this one whole before another follows it.
+    if (this.#unsynced) await this.#appendDurably([], true);
     const last = this.#segments[this.#segments.length - 1]!;
     const header: SegmentHeader = {
       seq: last.seq + 1,
@@ -392,12 +393,12 @@ async function createSegment(fs: FileSystem, dir: string, header: SegmentHeader)
 
 function checkHardState(hs: HardState): void {
   assertIndex(hs.term, "hardState.term");
-  assertIndex(hs.vote, "hardState.vote");
+  assert(hs.vote >= 0n && hs.vote < 1n << 64n, `hardState.vote ${hs.vote} is not a u64 member id`);
   assertIndex(hs.commit, "hardState.commit");
 }
 
 function isEmptyHardState(hs: HardState): boolean {
-  return hs.term === 0 && hs.vote === 0 && hs.commit === 0;
+  return hs.term === 0 && hs.vote === 0n && hs.commit === 0;
 }
 
 function assertIndex(n: number, what: string): void {
