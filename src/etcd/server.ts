@@ -162,6 +162,8 @@ export class EtcdServer {
   readonly #alarms = new Map<string, { memberID: string; alarm: number }>();
   #nextRequestId: bigint;
   #appliedIndex: number;
+  /** The last log index durable in this member's WAL (or snapshot). */
+  #durableIndex: number;
   #snapshotIndex: number;
   #leaderId: bigint = NONE;
   #raftState: SoftState["raftState"] = "StateFollower";
@@ -217,6 +219,7 @@ export class EtcdServer {
     this.member = parts.member;
     this.clusterId = parts.clusterId;
     this.#appliedIndex = parts.appliedIndex;
+    this.#durableIndex = parts.storage.lastIndex();
     this.#snapshotIndex = parts.snapshotIndex;
     this.#requestTimeoutMs = requestTimeoutMs(config);
     this.#watchable = new WatchableStore(env, this.#kv);
@@ -755,14 +758,22 @@ export class EtcdServer {
       // Everyone else's messages (votes, acknowledgements) wait for the fsync.
       const sendFirst = this.#raftState === "StateLeader";
       if (sendFirst) this.#send(rd.messages);
+      let early = 0;
       try {
         if (rd.snapshot !== null) await this.#installSnapshot(rd.snapshot);
         if (this.#stopped) return;
+        // Committed entries already durable here are applied (and answered) while this Ready's own
+        // entries are being written, so a client waits for one fsync, not two.
+        // An entry this Ready rewrites is not the durable one at its index, whatever the index says.
+        const durableUpTo = rd.entries.length > 0 ? Math.min(this.#durableIndex, rd.entries[0]!.index - 1) : this.#durableIndex;
+        while (early < rd.committed.length && rd.committed[early]!.index <= durableUpTo) early++;
+        this.#applyCommitted(rd.committed.slice(0, early));
         if (rd.entries.length > 0 || rd.hardState !== null) {
           const started = this.#env.clock.nowMs();
           // Entries and votes reach the disk before anyone hears of them.
           await this.#wal.save(rd.hardState, rd.entries, { sync: rd.mustSync });
           if (rd.mustSync) this.metrics.walFsync.observe((this.#env.clock.nowMs() - started) / 1000);
+          if (rd.entries.length > 0) this.#durableIndex = rd.entries[rd.entries.length - 1]!.index;
         }
       } catch (err) {
         if (this.#stopped) return;
@@ -781,10 +792,8 @@ export class EtcdServer {
       }
       this.#observer?.persisted(this.member.id, rd.hardState, rd.entries);
       if (!sendFirst) this.#send(rd.messages);
-      for (const e of rd.committed) this.#applyEntry(e);
-      if (rd.committed.length > 0) this.#kv.persistMeta();
+      this.#applyCommitted(rd.committed.slice(early));
       if (rd.readStates.length > 0) this.#reads.onReadStates(rd.readStates);
-      if (rd.committed.length > 0) this.#reads.onApplied();
       this.#node.advance(rd);
       this.metrics.proposalsCommitted.set(this.#node.status().commit);
       this.metrics.proposalsApplied.set(this.#appliedIndex);
@@ -858,6 +867,13 @@ export class EtcdServer {
       this.#held = [];
       for (const d of held) this.#proposeData(d);
     }
+  }
+
+  #applyCommitted(entries: readonly Entry[]): void {
+    if (entries.length === 0) return;
+    for (const e of entries) this.#applyEntry(e);
+    this.#kv.persistMeta();
+    this.#reads.onApplied();
   }
 
   #applyEntry(e: Entry): void {
@@ -961,6 +977,7 @@ export class EtcdServer {
     this.#storage.applySnapshot({ metadata: snapshot.metadata, data: EMPTY });
     this.#appliedIndex = index;
     this.#snapshotIndex = index;
+    this.#durableIndex = index;
     this.#observer?.snapshotInstalled?.(this.member.id, index, term);
     this.#env.log.info("installed a snapshot from the leader", {
       index,

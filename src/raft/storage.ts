@@ -8,7 +8,7 @@
  *   firstIndex() = 11, lastIndex() = 13, term(10) = 2, term(9) → CompactedError, term(14) → UnavailableError
  */
 import { assert } from "../util/assert.js";
-import { EMPTY_HARD_STATE, EMPTY_SNAPSHOT, limitSize } from "./types.js";
+import { EMPTY_HARD_STATE, EMPTY_SNAPSHOT } from "./types.js";
 import type { ConfState, Entry, HardState, Snapshot } from "./types.js";
 
 /** The requested index is older than the last snapshot: the entry is gone (etcd's ErrCompacted). */
@@ -87,7 +87,16 @@ export class MemoryStorage implements Storage {
     if (lo <= offset) throw new CompactedError();
     assert(hi <= this.lastIndex() + 1, `entries' hi(${hi}) is out of bound lastindex(${this.lastIndex()})`);
     if (this.#ents.length === 1) throw new UnavailableError();
-    return limitSize(this.#ents.slice(lo - offset, hi - offset) as Entry[], maxBytes);
+    // Stop at the byte limit while copying: a follower far behind must not cost a copy of the whole log.
+    const out: Entry[] = [];
+    let bytes = 0;
+    for (let i = lo - offset; i < hi - offset; i++) {
+      const e = this.#ents[i] as Entry;
+      bytes += e.data.length;
+      if (out.length > 0 && bytes > maxBytes) break;
+      out.push(e);
+    }
+    return out;
   }
 
   term(i: number): number {
@@ -151,6 +160,8 @@ export class MemoryStorage implements Storage {
     if (first > ents[0]!.index) ents = ents.slice(first - ents[0]!.index);
     const offset = ents[0]!.index - this.#ents[0]!.index;
     assert(offset <= this.#ents.length, `missing log entry [last: ${this.lastIndex()}, append at: ${ents[0]!.index}]`);
-    this.#ents = [...this.#ents.slice(0, offset), ...ents];
+    // In place: copying the whole log on every append made appends cost O(log length).
+    this.#ents.length = offset;
+    for (const e of ents) this.#ents.push(e);
   }
 }
