@@ -41,6 +41,7 @@ import {
   ErrBadLeaderTransferee,
   ErrLearnerNotReady,
   ErrMemberBadURLs,
+  ErrNoLeader,
   ErrNoSpace,
   ErrNotLeader,
   ErrRequestTooLarge,
@@ -74,6 +75,10 @@ const MAX_SIZE_PER_MSG = 1024 * 1024;
 const MAX_INFLIGHT_MSGS = 4096 / 8;
 /** A learner may be promoted once it holds this share of the leader's log (etcd's readyPercent). */
 const LEARNER_READY_PERCENT = 0.9;
+/** How long a lease request forwarded to the leader may take. */
+const LEADER_REQUEST_TIMEOUT_MS = 2000;
+/** The largest body the peer URL's small JSON endpoints accept. */
+const PEER_REQUEST_BYTES_MAX = 64 * 1024;
 /** Proposals refused by Raft (no leader yet) that wait for one; beyond this they fail fast. */
 const HELD_PROPOSALS_MAX = 4096;
 
@@ -527,6 +532,75 @@ export class EtcdServer {
     this.#proposedHere.delete(id);
     w.deadline.cancel();
     w.reject(err);
+  }
+
+  // ---- leases: only the leader's clock decides expiry, so keep-alives and TTL queries go to it ----
+
+  /** A keep-alive (etcd's LeaseRenew): the new TTL, or null if there is no such lease. */
+  async renewLease(id: bigint): Promise<number | null> {
+    this.#checkRunning();
+    if (this.isLeader) return this.#lessor.renew(id);
+    const r = await this.#askLeader<{ TTL: number | null }>("/leases", { ID: id.toString() });
+    return r.TTL;
+  }
+
+  /** LeaseTimeToLive as the leader sees it (TTL -1 when there is no such lease, as etcd answers). */
+  async leaseTimeToLive(id: bigint): Promise<{ ttl: number; grantedTtl: number; keys: string[] }> {
+    this.#checkRunning();
+    if (this.isLeader) {
+      const lease = this.#lessor.get(id);
+      if (lease === undefined) return { ttl: -1, grantedTtl: 0, keys: [] };
+      return { ttl: this.#lessor.remainingSeconds(lease), grantedTtl: lease.ttlSeconds, keys: [...lease.keys] };
+    }
+    return this.#askLeader("/leases/internal", { ID: id.toString() });
+  }
+
+  /** Forwards a lease request to the leader's peer URL (etcd's /leases endpoints). */
+  async #askLeader<T>(path: string, body: object): Promise<T> {
+    const leader = this.#membership.member(this.#leaderId);
+    if (this.#leaderId === NONE || leader === undefined || leader.peerUrls.length === 0) throw ErrNoLeader();
+    try {
+      const res = await fetch(new URL(path, leader.peerUrls[0]), {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-Etcd-Cluster-ID": this.clusterId.toString(16) },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(LEADER_REQUEST_TIMEOUT_MS),
+      });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      return (await res.json()) as T;
+    } catch (err) {
+      this.#env.log.warn("could not reach the leader for a lease request", { path, leader: this.#leaderId.toString(16), error: err instanceof Error ? err.message : String(err) });
+      throw ErrNoLeader();
+    }
+  }
+
+  /** The leader's side of #askLeader. */
+  #serveLeaseRequest(path: string, req: http.IncomingMessage, res: http.ServerResponse): void {
+    readSmallBody(req, (body) => {
+      if (body === null || !this.isLeader || req.headers["x-etcd-cluster-id"] !== this.clusterId.toString(16)) {
+        res.writeHead(body === null ? 413 : 412, { "Content-Type": "text/plain" });
+        res.end(body === null ? "request too large\n" : "not the leader of this cluster\n");
+        return;
+      }
+      let id: bigint;
+      try {
+        id = BigInt((JSON.parse(body) as { ID: string }).ID);
+      } catch {
+        res.writeHead(400, { "Content-Type": "text/plain" });
+        res.end("bad lease request\n");
+        return;
+      }
+      void (path === "/leases" ? this.renewLease(id).then((TTL) => ({ TTL })) : this.leaseTimeToLive(id)).then(
+        (out) => {
+          res.writeHead(200, { "Content-Type": "application/json" });
+          res.end(JSON.stringify(out));
+        },
+        () => {
+          res.writeHead(503, { "Content-Type": "text/plain" });
+          res.end("unavailable\n");
+        },
+      );
+    });
   }
 
   // ---- membership (etcdctl member add/remove/promote/update/list, move-leader) ----
@@ -1084,6 +1158,10 @@ export class EtcdServer {
       res.end(JSON.stringify(this.members().map((m) => ({ ...memberToJson(m), id: m.id.toString(16) }))));
       return;
     }
+    if (req.method === "POST" && (path === "/leases" || path === "/leases/internal")) {
+      this.#serveLeaseRequest(path, req, res);
+      return;
+    }
     if (req.method === "GET" && path === "/version") {
       res.writeHead(200, { "Content-Type": "application/json" });
       res.end(JSON.stringify({ etcdserver: ETCD_VERSION, etcdcluster: ETCD_CLUSTER_VERSION }));
@@ -1189,6 +1267,29 @@ function needsQuota(r: InternalRequest): boolean {
   return false;
 }
 
+
+/** Reads a request body of at most PEER_REQUEST_BYTES_MAX bytes; null if it is larger. */
+function readSmallBody(req: http.IncomingMessage, done: (body: string | null) => void): void {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  let finished = false;
+  req.on("data", (c: Buffer) => {
+    bytes += c.length;
+    if (bytes > PEER_REQUEST_BYTES_MAX) {
+      if (!finished) done(null);
+      finished = true;
+      req.destroy();
+      return;
+    }
+    chunks.push(c);
+  });
+  req.on("end", () => {
+    if (finished) return;
+    finished = true;
+    done(Buffer.concat(chunks).toString("utf8"));
+  });
+  req.on("error", () => {});
+}
 
 function txnIsSerializable(req: TxnRequest): boolean {
   const all = [...req.success, ...req.failure];

@@ -1,11 +1,11 @@
-/** etcdserverpb.Lease: grant and revoke go through the log; keep-alive and time-to-live are served locally. */
+/** etcdserverpb.Lease: grant and revoke go through the log; keep-alive and time-to-live are the leader's (a follower forwards them). */
 import type * as grpc from "@grpc/grpc-js";
 import type { Env } from "../../env/env.js";
 import { indexToKey } from "../../storage/mvcc/kv.js";
 import type { EtcdError } from "../errors.js";
 import type { LeaseGrantRequest, LeaseRevokeRequest } from "../pb.js";
 import type { EtcdServer } from "../server.js";
-import { header, requestBytes, unary } from "./common.js";
+import { header, requestBytes, toServiceError, unary } from "./common.js";
 
 async function proposed(p: Promise<{ response?: unknown; error?: EtcdError; revision: number }>): Promise<{ response: Record<string, unknown>; revision: number }> {
   const r = await p;
@@ -33,16 +33,15 @@ export function leaseService(server: EtcdServer, env: Env): grpc.UntypedServiceI
       const { revision } = await proposed(server.propose({ op: "leaseRevoke", req }, requestBytes(req)));
       return { header: header(server, revision) };
     }, l),
-    LeaseTimeToLive: unary(server, "Lease", "LeaseTimeToLive", (req: { ID: string; keys: boolean }) => {
-      const lease = server.lessor.get(BigInt(req.ID));
+    LeaseTimeToLive: unary(server, "Lease", "LeaseTimeToLive", async (req: { ID: string; keys: boolean }) => {
+      const t = await server.leaseTimeToLive(BigInt(req.ID));
       // etcd answers an unknown lease with TTL -1 rather than an error.
-      if (lease === undefined) return { header: header(server), ID: req.ID, TTL: "-1", grantedTTL: "0", keys: [] };
       return {
         header: header(server),
         ID: req.ID,
-        TTL: String(server.lessor.remainingSeconds(lease)),
-        grantedTTL: String(lease.ttlSeconds),
-        keys: req.keys ? [...lease.keys].sort().map(indexToKey) : [],
+        TTL: String(t.ttl),
+        grantedTTL: String(t.grantedTtl),
+        keys: req.keys ? [...t.keys].sort().map(indexToKey) : [],
       };
     }, l),
     LeaseLeases: unary(server, "Lease", "LeaseLeases", () => ({
@@ -50,10 +49,18 @@ export function leaseService(server: EtcdServer, env: Env): grpc.UntypedServiceI
       leases: server.lessor.ids().map((id) => ({ ID: id.toString() })),
     }), l),
     LeaseKeepAlive: (call: grpc.ServerDuplexStream<{ ID: string }, object>) => {
+      // Answers go out in request order even when some are forwarded to the leader.
+      let chain: Promise<void> = Promise.resolve();
       call.on("data", (req: { ID: string }) => {
-        const ttl = server.lessor.renew(BigInt(req.ID));
-        // An unknown lease gets TTL 0: the client learns it is gone.
-        call.write({ header: header(server), ID: req.ID, TTL: String(ttl ?? 0) });
+        chain = chain.then(async () => {
+          try {
+            const ttl = await server.renewLease(BigInt(req.ID));
+            // An unknown lease gets TTL 0: the client learns it is gone.
+            call.write({ header: header(server), ID: req.ID, TTL: String(ttl ?? 0) });
+          } catch (err) {
+            call.destroy(toServiceError(err, l));
+          }
+        });
       });
       call.on("end", () => call.end());
       call.on("error", () => {});
