@@ -115,7 +115,8 @@ export function addDatastoreCommand(program: Command): void {
       const server = await EtcdServer.open(env, config);
       const clients = await ClientServer.listen(server, env, config.listenClientUrls);
       env.log.info("ready to serve client requests", { clientUrls: config.advertiseClientUrls });
-      await untilShutdownSignal(env.log);
+      // A member removed from the cluster stops on its own, and then so does the process.
+      await Promise.race([untilShutdownSignal(env.log), server.done]);
       await clients.close();
       await server.close();
     });

@@ -188,6 +188,8 @@ export class EtcdServer {
   #dbSizeCachedBytes = 0;
   #dbSizeReadAtMs = -Infinity;
   #peerHttp: http.Server[] = [];
+  #closed!: Promise<void>;
+  #markClosed: () => void = () => {};
 
   private constructor(
     env: Env,
@@ -247,6 +249,12 @@ export class EtcdServer {
       { timeoutMs: this.#requestTimeoutMs },
     );
     this.#loadAlarms();
+    this.#closed = new Promise<void>((r) => (this.#markClosed = r));
+  }
+
+  /** Resolves once the member has stopped, asked to (close) or on its own (removed from the cluster). */
+  get done(): Promise<void> {
+    return this.#closed;
   }
 
   /** Opens (or creates) the member in `config.dataDir`, recovers, joins its Raft group and starts serving. */
@@ -340,6 +348,7 @@ export class EtcdServer {
         clock: env.clock,
         log: env.log,
         otherRequests: (req, res) => server.#servePeerHttp(req, res),
+        isRemoved: (id) => server.#membership.isRemoved(id),
       }));
     const server: EtcdServer = new EtcdServer(env, config, {
       backend,
@@ -370,6 +379,11 @@ export class EtcdServer {
       server.#wake();
     });
     transport.onPeerDown?.((id) => server.#onPeerDown(id));
+    transport.onRemoved?.(() => {
+      if (server.#stopped) return;
+      server.#env.log.warn("this member has been permanently removed from the cluster; stopping", { memberId: server.member.id.toString(16) });
+      void server.close();
+    });
     await transport.start();
     // More peer URLs than the transport listens on answer /members and /version (etcd binds all of them).
     if (edges.transport === undefined) server.#peerHttp = await listenPeerExtras(server, config.listenPeerUrls.slice(1), env);
@@ -743,6 +757,7 @@ export class EtcdServer {
     await this.#kv.compactionsDone();
     await this.#backend.close();
     this.#env.log.info("datastore member stopped", { name: this.config.name, appliedIndex: this.#appliedIndex });
+    this.#markClosed();
   }
 
   /**

@@ -61,6 +61,8 @@ export interface PeerDeps {
   readonly metrics: PeerMetrics | null;
   readonly reportUnreachable: (id: bigint) => void;
   readonly reportSnapshot: (id: bigint, failed: boolean) => void;
+  /** The peer answered 410: this member was removed from the cluster. */
+  readonly reportRemoved: () => void;
 }
 
 export class Peer {
@@ -249,7 +251,10 @@ export class Peer {
       if (res.statusCode !== 200) {
         readBounded(res, ERROR_BODY_BYTES_MAX, (text) => {
           const body = text.trim();
-          if (res.statusCode === 412 && body === "cluster ID mismatch") {
+          if (res.statusCode === 410) {
+            this.#log.warn("the member has been permanently removed from the cluster", { url: base });
+            this.#deps.reportRemoved();
+          } else if (res.statusCode === 412 && body === "cluster ID mismatch") {
             this.#log.warn("request sent was ignored (cluster ID mismatch)", { url: base, remoteClusterId: res.headers["x-etcd-cluster-id"] });
           } else {
             this.#log.warn("peer refused the stream", { url: base, status: res.statusCode, body });

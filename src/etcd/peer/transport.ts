@@ -49,6 +49,8 @@ export interface PeerTransportOptions {
   readonly snapshotTimeoutMs?: number;
   readonly backoff?: BackoffOptions;
   readonly metrics?: PeerMetrics;
+  /** Whether `id` was removed from the cluster: its streams get 410, as etcd answers, so it stops. */
+  readonly isRemoved?: (id: bigint) => boolean;
   /** Serves the peer URL's other endpoints (etcd's /members, /version, /leases). */
   readonly otherRequests?: (req: http.IncomingMessage, res: http.ServerResponse) => void;
 }
@@ -56,7 +58,9 @@ export interface PeerTransportOptions {
 export type MessageHandler = (m: Message) => void;
 
 export class PeerTransport implements RaftTransport {
-  readonly #opts: Required<Omit<PeerTransportOptions, "metrics" | "otherRequests">> & { metrics: PeerMetrics | null };
+  readonly #opts: Required<Omit<PeerTransportOptions, "metrics" | "otherRequests" | "isRemoved">> & { metrics: PeerMetrics | null };
+  readonly #isRemoved: (id: bigint) => boolean;
+  #onRemoved: () => void = () => {};
   readonly #otherRequests: ((req: http.IncomingMessage, res: http.ServerResponse) => void) | null;
   readonly #log: Logger;
   readonly #peers = new Map<bigint, Peer>();
@@ -82,6 +86,7 @@ export class PeerTransport implements RaftTransport {
     };
     this.#log = options.log.child({ localMemberId: idHex(options.localId) });
     this.#otherRequests = options.otherRequests ?? null;
+    this.#isRemoved = options.isRemoved ?? (() => false);
   }
 
   /** Called, in order per peer, for every message received (stream or snapshot). */
@@ -106,6 +111,11 @@ export class PeerTransport implements RaftTransport {
    */
   onPeerDown(handler: (id: bigint) => void): void {
     this.#onPeerDown = handler;
+  }
+
+  /** Called when a peer says this member was removed from the cluster (HTTP 410). */
+  onRemoved(handler: () => void): void {
+    this.#onRemoved = handler;
   }
 
   /** Listens on the peer URL and dials every peer added so far. */
@@ -151,6 +161,7 @@ export class PeerTransport implements RaftTransport {
       metrics: this.#opts.metrics,
       reportUnreachable: (pid) => this.#onUnreachable(pid),
       reportSnapshot: (pid, failed) => this.#onSnapshotStatus(pid, failed),
+      reportRemoved: () => this.#onRemoved(),
     });
     this.#peers.set(id, peer);
     if (this.#started) peer.start();
@@ -276,6 +287,10 @@ export class PeerTransport implements RaftTransport {
       return;
     }
     const from = BigInt(`0x${fromHex}`);
+    if (this.#isRemoved(from)) {
+      httpError(res, 410, "the member has been permanently removed from the cluster");
+      return;
+    }
     if (!this.#peers.has(from)) {
       this.#log.warn("failed to find remote peer in cluster", { remotePeerId: fromHex });
       httpError(res, 404, "error sender not found");
