@@ -98,6 +98,11 @@ export interface MemberEdges {
   /** The transport to the other members (default: PeerTransport on --listen-peer-urls). */
   transport?: RaftTransport;
   observer?: MemberObserver;
+  /**
+   * How a member joining with --initial-cluster-state existing asks running members for the membership
+   * (default: GET <peer URL>/members over HTTP, as etcd). The simulator answers from its own members.
+   */
+  fetchCluster?: (peerUrls: readonly string[]) => Promise<{ clusterId: bigint; members: Member[] }>;
 }
 
 interface Waiter {
@@ -262,7 +267,7 @@ export class EtcdServer {
     checkRaftTiming(config);
     const memberDir = `${config.dataDir}/member`;
     await env.fs.mkdirp(memberDir);
-    const identity = await loadOrCreateIdentity(env, config, memberDir);
+    const identity = await loadOrCreateIdentity(env, config, memberDir, edges.fetchCluster ?? ((urls) => fetchClusterFromPeers(urls, env)));
     const backend = await (edges.openBackend ?? ((dir: string) => Backend.open(env, dir)))(`${memberDir}/backend`);
     const lessor = new Lessor(env.clock, backend);
     lessor.restore();
@@ -1359,7 +1364,12 @@ async function listenPeerExtras(server: EtcdServer, urls: readonly string[], env
  * id from the URLs and the token, as etcd does) or, with --initial-cluster-state existing, from a running
  * member's /members (this member was added there with `etcdctl member add`). Then from identity.json.
  */
-async function loadOrCreateIdentity(env: Env, config: DatastoreConfig, memberDir: string): Promise<Identity> {
+async function loadOrCreateIdentity(
+  env: Env,
+  config: DatastoreConfig,
+  memberDir: string,
+  fetchCluster: (peerUrls: readonly string[]) => Promise<{ clusterId: bigint; members: Member[] }>,
+): Promise<Identity> {
   const path = `${memberDir}/identity.json`;
   if (await env.fs.exists(path)) {
     const j = JSON.parse(Buffer.from(await env.fs.readFile(path)).toString("utf8")) as { id: string; name: string; peerUrls: string[]; clusterId: string };
@@ -1377,7 +1387,7 @@ async function loadOrCreateIdentity(env: Env, config: DatastoreConfig, memberDir
   let identity: Identity;
   if (config.initialClusterState === "existing") {
     const peers = listed.filter((m) => m.name !== config.name).flatMap((m) => m.peerUrls);
-    const remote = await fetchClusterFromPeers(peers, env);
+    const remote = await fetchCluster(peers);
     const wanted = new Set(self.peerUrls);
     const me = remote.members.find((m) => m.peerUrls.some((u) => wanted.has(u)));
     if (me === undefined) {
