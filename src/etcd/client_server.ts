@@ -1,9 +1,8 @@
 /** Serves a datastore member on its client URLs: the etcd v3 gRPC API and HTTP /health, /version, /metrics. */
 import * as grpc from "@grpc/grpc-js";
 import * as http from "node:http";
-import type * as net from "node:net";
 import type { Env } from "../env/env.js";
-import { listenSniffing } from "../platform/node/sniffing_listener.js";
+import { listenSniffing, type SniffingServer } from "../platform/node/sniffing_listener.js";
 import { GRPC_OVERHEAD_BYTES } from "./config.js";
 import { loadEtcdProtos } from "./proto.js";
 import { ETCD_CLUSTER_VERSION, ETCD_VERSION, type EtcdServer } from "./server.js";
@@ -17,11 +16,11 @@ import { authService, clusterService, maintenanceService } from "./grpc/maintena
 export const GRPC_STREAMS_PER_CONNECTION_MAX = 1000;
 
 export class ClientServer {
-  readonly #listeners: net.Server[];
+  readonly #listeners: SniffingServer[];
   readonly #grpc: grpc.Server;
   readonly #http: http.Server;
 
-  private constructor(listeners: net.Server[], g: grpc.Server, h: http.Server) {
+  private constructor(listeners: SniffingServer[], g: grpc.Server, h: http.Server) {
     this.#listeners = listeners;
     this.#grpc = g;
     this.#http = h;
@@ -50,7 +49,7 @@ export class ClientServer {
       if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
       else socket.destroy();
     });
-    const listeners: net.Server[] = [];
+    const listeners: SniffingServer[] = [];
     for (const raw of urls) {
       const u = new URL(raw);
       if (u.protocol !== "http:") throw new Error(`Cannot listen on ${raw}: only http:// client URLs are supported (TLS is not implemented yet)`);
@@ -67,10 +66,53 @@ export class ClientServer {
   }
 
   async close(): Promise<void> {
-    for (const l of this.#listeners) l.close();
+    for (const l of this.#listeners) {
+      l.close();
+      // A client holding its connection open must not keep a stopping server's process alive.
+      l.destroyConnections();
+    }
     this.#grpc.forceShutdown();
     this.#http.closeAllConnections();
     this.#http.close();
+  }
+}
+
+/** Bounds the read /health makes, as etcd's one-second QGET. */
+export const HEALTH_READ_TIMEOUT_MS = 1000;
+
+/** Why the member is not healthy, in etcd's words ("" when it is). */
+async function unhealthyReason(server: EtcdServer): Promise<string> {
+  if (server.stopped) return "server stopped";
+  const errors = server.errors();
+  if (errors.length > 0) return `ALARM ${errors.join(",")}`;
+  if (server.leaderId === 0n) return "RAFT NO LEADER";
+  if (server.isLearner) return "";
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const read = server.range({
+      key: Buffer.from("health"),
+      range_end: Buffer.alloc(0),
+      limit: "0",
+      revision: "0",
+      sort_order: 0,
+      sort_target: 0,
+      serializable: false,
+      keys_only: false,
+      count_only: true,
+      min_mod_revision: "0",
+      max_mod_revision: "0",
+      min_create_revision: "0",
+      max_create_revision: "0",
+    });
+    // The read goes on after a timeout; its result is then ignored.
+    read.catch(() => {});
+    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error("context deadline exceeded")), HEALTH_READ_TIMEOUT_MS)));
+    await Promise.race([read, timeout]);
+    return "";
+  } catch (err) {
+    return `QGET ERROR: ${err instanceof Error ? err.message : String(err)}`;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -84,14 +126,16 @@ async function handleHttp(server: EtcdServer, req: http.IncomingMessage, res: ht
     case "/health":
     case "/livez":
     case "/readyz": {
-      const errors = server.errors();
-      const healthy = !server.stopped && errors.length === 0;
+      // Liveness is the process; health and readiness, as etcd's /health: no alarm, a leader, and a
+      // linearizable read that completes within a second (a member cut off from the quorum fails it).
+      const reason = path === "/livez" ? (server.stopped ? "server stopped" : "") : await unhealthyReason(server);
+      const healthy = reason === "";
       if (path !== "/health") {
         res.writeHead(healthy ? 200 : 503, { "Content-Type": "text/plain" });
         res.end(healthy ? "ok" : "not ok");
         return;
       }
-      json(healthy ? 200 : 503, { health: healthy ? "true" : "false", reason: healthy ? "" : errors.length > 0 ? `ALARM ${errors.join(",")}` : "server stopped" });
+      json(healthy ? 200 : 503, { health: healthy ? "true" : "false", reason });
       return;
     }
     case "/version":

@@ -21,6 +21,8 @@ export interface RaftTransport {
   onSnapshotStatus(handler: (id: bigint, failed: boolean) => void): void;
   /** Optional: a peer's process is known to be gone (not just silent). */
   onPeerDown?(handler: (id: bigint) => void): void;
+  /** Optional: find out now whether a peer's process is gone (answered through onPeerDown). */
+  checkPeerDown?(id: bigint): void;
   /** Optional: a peer told this member it was removed from the cluster. */
   onRemoved?(handler: () => void): void;
 }

@@ -177,6 +177,7 @@ export class EtcdServer {
   #snapshotIndex: number;
   #leaderId: bigint = NONE;
   #raftState: SoftState["raftState"] = "StateFollower";
+  #leaderCheckedAtMs = -Infinity;
   #term = 0;
   #loopWake: (() => void) | null = null;
   #loopDone: Promise<void> = Promise.resolve();
@@ -819,6 +820,9 @@ export class EtcdServer {
   /** A message from another member. Removed members are not heard (etcd drops their traffic). */
   #receive(m: Message): void {
     if (this.#stopped || this.#membership.isRemoved(m.from)) return;
+    // Another member campaigns while this one still follows a leader: perhaps it saw the leader die
+    // first. Look, so this member does not refuse its pre-vote for a whole election timeout.
+    if (m.type === "MsgPreVote" && this.#leaderId !== NONE && this.#leaderId !== this.member.id) this.#checkLeaderGone();
     try {
       this.#node.step(m);
     } catch (err) {
@@ -931,15 +935,25 @@ export class EtcdServer {
     if (this.#stopped || id !== this.#leaderId || this.isLearner) return;
     // At once: stop vouching for the old leader, so whoever campaigns first gets this member's pre-vote.
     this.#node.forgetLeader();
-    // Every follower sees the leader go at once; campaigning together would split the vote. Each waits a
-    // random part of a few heartbeats, and one that hears of a new election meanwhile stands down.
-    const delayMs = (this.#env.rng.nextU32() / 0x1_0000_0000) * 3 * this.config.heartbeatIntervalMs;
+    // Every follower sees the leader go at once; campaigning together would split the vote. Each waits
+    // its turn — two heartbeats per voter before it in id order, plus a random part of one — and one
+    // that hears of a new election meanwhile stands down.
+    const voters = this.#node.status().confState.voters.filter((v) => v !== id).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const rank = Math.max(0, voters.indexOf(this.member.id));
+    const delayMs = (2 * rank + this.#env.rng.nextU32() / 0x1_0000_0000) * this.config.heartbeatIntervalMs;
     this.#env.clock.setTimer(delayMs, () => {
       if (this.#stopped || this.#node.status().lead !== NONE || this.#node.status().raftState !== "StateFollower") return;
       this.#env.log.info("the leader's process is gone; campaigning without waiting for the election timeout", { leader: id.toString(16), afterMs: Math.round(delayMs) });
       this.#node.campaign();
       this.#wake();
     });
+  }
+
+  #checkLeaderGone(): void {
+    const now = this.#env.clock.nowMs();
+    if (now - this.#leaderCheckedAtMs < this.config.heartbeatIntervalMs) return;
+    this.#leaderCheckedAtMs = now;
+    this.#transport.checkPeerDown?.(this.#leaderId);
   }
 
   #onSoftState(ss: SoftState): void {

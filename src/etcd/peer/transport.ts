@@ -329,8 +329,13 @@ export class PeerTransport implements RaftTransport {
     });
   }
 
+  /** Reports `id` down (onPeerDown) if its peer URL refuses connections; for a member that wonders. */
+  checkPeerDown(id: bigint): void {
+    if (this.#started) this.#probeGone(id, false);
+  }
+
   /** Reports `id` down if a TCP connect to its peer URL is refused right after its stream closed. */
-  #probeGone(id: bigint): void {
+  #probeGone(id: bigint, streamClosed = true): void {
     const url = this.#peers.get(id)?.urls[0];
     if (url === undefined) return;
     const u = new URL(url);
@@ -340,7 +345,7 @@ export class PeerTransport implements RaftTransport {
     socket.once("timeout", () => socket.destroy());
     socket.once("error", (err: NodeJS.ErrnoException) => {
       socket.destroy();
-      if (err.code !== "ECONNREFUSED" || !this.#started || !this.#peers.has(id) || this.#inbound.has(id)) return;
+      if (err.code !== "ECONNREFUSED" || !this.#started || !this.#peers.has(id) || (streamClosed && this.#inbound.has(id))) return;
       this.#log.info("peer's stream closed and its peer URL refuses connections; it is down", { remotePeerId: idHex(id) });
       this.#onPeerDown(id);
     });

@@ -19,8 +19,16 @@ export interface SniffingListenerHandlers {
   http1(socket: net.Socket): void;
 }
 
-export async function listenSniffing(host: string, port: number, handlers: SniffingListenerHandlers): Promise<net.Server> {
+/** The listening server, plus a way to end the connections it accepted (and the HTTP/2 sessions on them). */
+export type SniffingServer = net.Server & { destroyConnections(): void };
+
+export async function listenSniffing(host: string, port: number, handlers: SniffingListenerHandlers): Promise<SniffingServer> {
+  // Accepted sockets, so closing the listener can end them: a server shutting down must not be kept
+  // alive by a client that keeps its connection open.
+  const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
     socket.setNoDelay(true);
     const timer = setTimeout(() => socket.destroy(), SNIFF_TIMEOUT_MS);
     // Paused mode, not 'data': the HTTP/2 session reads the socket's handle directly, and only bytes
@@ -48,5 +56,10 @@ export async function listenSniffing(host: string, port: number, handlers: Sniff
       resolve();
     });
   });
-  return server;
+  return Object.assign(server, {
+    destroyConnections: () => {
+      for (const s of sockets) s.destroy();
+      sockets.clear();
+    },
+  });
 }
