@@ -9,6 +9,8 @@ command -v etcd >/dev/null 2>&1 || need_pkgs+=(etcd-server)
 command -v etcdctl >/dev/null 2>&1 || need_pkgs+=(etcd-client)
 command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
 command -v script >/dev/null 2>&1 || need_pkgs+=(bsdutils)
+# The datastore partition test puts members in network namespaces (ip netns, veth, bridge).
+command -v ip >/dev/null 2>&1 || need_pkgs+=(iproute2)
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   echo "installing Debian packages: ${need_pkgs[*]}"
   export DEBIAN_FRONTEND=noninteractive
