@@ -1,13 +1,21 @@
 /** The `tk8s` command line: every component is a subcommand. */
 import { Command, CommanderError } from "commander";
-import { addAgentCommand } from "./agent.js";
-import { addDatastoreCommand } from "./datastore.js";
-import { addServerCommand } from "./server.js";
-import { addTokenCommand } from "./token.js";
 
 export const TK8S_VERSION = "0.1.0";
 
-export function buildProgram(): Command {
+/**
+ * Each subcommand's module, loaded only when needed: `tk8s datastore` does not load the API server, the
+ * kubelet and the controllers, so a restarted datastore member is back in a fraction of the time.
+ */
+const COMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
+  datastore: async () => (await import("./datastore.js")).addDatastoreCommand,
+  server: async () => (await import("./server.js")).addServerCommand,
+  agent: async () => (await import("./agent.js")).addAgentCommand,
+  token: async () => (await import("./token.js")).addTokenCommand,
+};
+
+/** The CLI; with `only`, just that subcommand (the others' modules stay unloaded). */
+export async function buildProgram(only?: string): Promise<Command> {
   const program = new Command();
   program
     .name("tk8s")
@@ -16,16 +24,14 @@ export function buildProgram(): Command {
     .showHelpAfterError("(run with --help for usage)")
     .configureOutput({ outputError: (str, write) => write(str) })
     .exitOverride();
-  addDatastoreCommand(program);
-  addServerCommand(program);
-  addAgentCommand(program);
-  addTokenCommand(program);
+  for (const [name, load] of Object.entries(COMMANDS)) if (only === undefined || only === name) (await load())(program);
   return program;
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
+  const sub = argv[2];
   try {
+    const program = await buildProgram(sub !== undefined && Object.hasOwn(COMMANDS, sub) ? sub : undefined);
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
