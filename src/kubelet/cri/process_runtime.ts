@@ -14,7 +14,7 @@
  *   restart is adopted (stop works; its exit code and further output are lost: the pipes died with the
  *   old runtime); one that ended meanwhile is EXITED with exit code 255 and reason `Unknown`.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as net from "node:net";
@@ -42,6 +42,7 @@ import {
 import { ImageStore, imageIdOf, normalizeImageName } from "./image_store.js";
 import { hostPathFor, linkMounts, rewriteMountPaths } from "./mount_paths.js";
 import { OutputFanout } from "./output_fanout.js";
+import { ProcessShim, ShimSpawnError, type ShimChild } from "./process_shim.js";
 import {
   containerDir, loadState, sandboxDir, saveContainer, saveSandbox, type ContainerRecord, type SandboxRecord,
 } from "./runtime_state.js";
@@ -85,7 +86,7 @@ interface SandboxEntry {
 
 interface ContainerEntry {
   readonly record: ContainerRecord;
-  child: ChildProcess | null;
+  child: ShimChild | null;
   writer: CriLogWriter | null;
   readonly fanout: OutputFanout;
   /** Resolves once the container is EXITED. */
@@ -123,6 +124,8 @@ export class ProcessRuntime implements ContainerRuntime {
   /** Reserved names (containerd's name index): name key → id. Two RunPodSandbox calls for one pod attempt get one sandbox. */
   readonly #names = new Map<string, string>();
   readonly #images: ImageStore;
+  /** Forks and reaps our processes in a helper process, off this event loop (process_shim_main.ts). */
+  readonly #shim: ProcessShim;
   #execSessions = 0;
   #closed = false;
 
@@ -136,7 +139,9 @@ export class ProcessRuntime implements ContainerRuntime {
     this.#adoptedPollMs = options.adoptedPollMs ?? ADOPTED_POLL_MS_DEFAULT;
     fs.mkdirSync(path.join(this.#root, "sandboxes"), { recursive: true });
     this.#images = new ImageStore(this.#root);
+    this.#shim = new ProcessShim({ clock: this.#clock, log: this.#log });
     this.#recover();
+    this.#shim.start();
   }
 
   #nowNs(): bigint {
@@ -501,25 +506,23 @@ export class ProcessRuntime implements ContainerRuntime {
         failStart(`cannot open log file "${r.logPath}": ${String(err)}`, err);
       }
     }
-    const child = spawn(argv[0]!, argv.slice(1), {
-      cwd: r.workingDir,
-      env,
-      detached: true, // its own session and process group: stop signals the whole group
-      stdio: [r.stdin ? "pipe" : "ignore", "pipe", "pipe"],
-      argv0: r.argv[0],
-      ...identityOf(r),
-    });
+    let child: ShimChild;
     try {
-      await new Promise<void>((resolve, reject) => {
-        child.once("spawn", resolve);
-        child.once("error", reject);
+      // Detached (the helper always starts processes so): its own session and process group, so that
+      // stop signals the whole group.
+      child = await this.#shim.spawn(argv[0]!, argv.slice(1), {
+        cwd: r.workingDir,
+        env,
+        stdio: [r.stdin ? "pipe" : "ignore", "pipe", "pipe"],
+        argv0: r.argv[0]!,
+        ...identityOf(r),
       });
     } catch (err) {
       entry.writer?.close();
       entry.writer = null;
-      failStart(`failed to start "${r.argv[0]}": ${(err as Error).message}`, err);
+      return failStart(`failed to start "${r.argv[0]}": ${(err as Error).message}`, err);
     }
-    assert(child.pid !== undefined, "a spawned child has a pid");
+    assert(child.pid > 0, "a spawned child has a pid");
     entry.child = child;
     r.pid = child.pid;
     r.pidStartTime = processStartTime(child.pid);
@@ -534,8 +537,13 @@ export class ProcessRuntime implements ContainerRuntime {
     };
     child.stdout!.on("data", onOutput("stdout"));
     child.stderr!.on("data", onOutput("stderr"));
-    child.stdin?.on("error", () => undefined); // writes after the process closed its stdin
-    child.once("exit", (code, signal) => {
+    // The helper died: the process may still run, but its exit status is lost. Watch it as a process an
+    // earlier runtime started.
+    child.once("lost", () => {
+      entry.child = null;
+      if (r.state === "CONTAINER_RUNNING" && !this.#closed) this.#pollAdopted(entry);
+    });
+    child.once("exit", (code: number | null, signal: NodeJS.Signals | null) => {
       const finishedAt = this.#nowNs();
       const exitCode = exitCodeOf(code, signal);
       // The main process is the container: what it leaves behind dies with it, as with a PID namespace.
@@ -680,7 +688,7 @@ export class ProcessRuntime implements ContainerRuntime {
     entry: ContainerEntry,
     cmd: readonly string[],
     stdio: { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean },
-  ): Promise<ChildProcess> {
+  ): Promise<ShimChild> {
     if (cmd.length === 0) throw new CriError("InvalidArgument", "cmd must not be empty");
     if (this.#execSessions >= EXEC_SESSIONS_MAX) {
       throw new ResourceExhaustedError(`Cannot exec: ${EXEC_SESSIONS_MAX} exec sessions already run`);
@@ -699,23 +707,28 @@ export class ProcessRuntime implements ContainerRuntime {
       if (wrapped === null) throw new CriError("Unimplemented", "the process runtime cannot allocate a tty: util-linux `script` is not installed");
       argv = wrapped;
     }
-    const child = spawn(argv[0]!, argv.slice(1), {
-      cwd: r.workingDir,
-      env,
-      detached: true,
-      ...identityOf(r),
-      stdio: [stdio.stdin ? "pipe" : "ignore", stdio.stdout || stdio.tty ? "pipe" : "ignore", stdio.stderr && !stdio.tty ? "pipe" : "ignore"],
-    });
-    await new Promise<void>((resolve, reject) => {
-      child.once("spawn", resolve);
-      child.once("error", reject);
-    }).catch((err: Error) => {
-      throw new CriError("Unknown", `exec failed: unable to start container process: ${err.message}`, undefined, { cause: err });
-    });
-    const pid = child.pid!;
+    // Counted from the request on, so that the bound holds while starts wait for the helper.
     this.#execSessions++;
+    let child: ShimChild;
+    try {
+      child = await this.#shim.spawn(argv[0]!, argv.slice(1), {
+        cwd: r.workingDir,
+        env,
+        ...identityOf(r),
+        stdio: [stdio.stdin ? "pipe" : "ignore", stdio.stdout || stdio.tty ? "pipe" : "ignore", stdio.stderr && !stdio.tty ? "pipe" : "ignore"],
+      });
+    } catch (err) {
+      this.#execSessions--;
+      rethrowIfAssertion(err);
+      if (err instanceof ShimSpawnError && err.busy) throw new ResourceExhaustedError(`Cannot exec: ${err.message}`);
+      throw new CriError("Unknown", `exec failed: unable to start container process: ${(err as Error).message}`, undefined, { cause: err });
+    }
+    const pid = child.pid;
     entry.execPids.add(pid);
-    child.once("exit", () => {
+    let ended = false;
+    const onEnd = (): void => {
+      if (ended) return;
+      ended = true;
       this.#execSessions--;
       entry.execPids.delete(pid);
       signalGroup(pid, "SIGKILL"); // what the exec'd command left behind
@@ -726,8 +739,10 @@ export class ProcessRuntime implements ContainerRuntime {
         child.stderr?.destroy();
       });
       child.once("close", () => drain.cancel());
-    });
-    child.stdin?.on("error", () => undefined);
+    };
+    child.once("exit", onEnd);
+    // The helper died: the session ends as if killed (exit code unknown: 255).
+    child.once("lost", onEnd);
     return child;
   }
 
@@ -757,7 +772,7 @@ export class ProcessRuntime implements ContainerRuntime {
             signalGroup(child.pid!, "SIGKILL");
           }, { keepProcessAlive: true })
         : null;
-      child.once("close", (code, signal) => {
+      child.once("close", (code: number | null, signal: NodeJS.Signals | null) => {
         timer?.cancel();
         if (timedOut) reject(new ExecTimeoutError(req.cmd, timeoutSeconds));
         else resolve({ stdout: stdout(), stderr: stderr(), exitCode: exitCodeOf(code, signal) });
@@ -773,7 +788,7 @@ export class ProcessRuntime implements ContainerRuntime {
     });
     const pid = child.pid!;
     const done = new Promise<{ exitCode: number }>((resolve) => {
-      child.once("close", (code, signal) => resolve({ exitCode: exitCodeOf(code, signal) }));
+      child.once("close", (code: number | null, signal: NodeJS.Signals | null) => resolve({ exitCode: exitCodeOf(code, signal) }));
     });
     const session: StreamSession = {
       stdin: child.stdin,
@@ -905,11 +920,10 @@ export class ProcessRuntime implements ContainerRuntime {
       c.adoptedTimer?.cancel();
       c.adoptedTimer = null;
       // Containers keep running but no longer keep this process alive: it may exit and leave them.
-      const child = c.child;
-      if (child === null) continue;
-      child.unref();
-      for (const s of [child.stdin, child.stdout, child.stderr]) (s as unknown as { unref?: () => void } | null)?.unref?.();
+      c.child?.unref();
     }
+    // The helper stays until this process exits (it dies with it); the containers stay after both.
+    this.#shim.close();
   }
 }
 
