@@ -276,11 +276,24 @@ export class EtcdServer {
 
     const snap = new Snapshotter(env, `${memberDir}/snap`);
     await env.fs.mkdirp(`${memberDir}/snap`);
-    const snapshot = await snap.loadNewest();
     const opened = await Wal.open(env, `${memberDir}/wal`);
     const wal = opened.wal;
     if (opened.repairedBytes > 0) env.log.warn("repaired torn WAL tail on start-up", { droppedBytes: opened.repairedBytes });
-    const snapshotIndex = Math.max(snapshot?.index ?? 0, opened.snapshot?.index ?? 0);
+    // The WAL's marker says which snapshot is in effect; a newer file without a marker is not.
+    const snapshotIndex = opened.snapshot?.index ?? 0;
+    const snapshot = await snap.loadNewest({ atMostIndex: snapshotIndex });
+    if (kv.consistentIndex < snapshotIndex) {
+      // A snapshot from the leader was recorded but the backend was not replaced before a crash: the
+      // image was kept for this (etcd keeps the received db file the same way).
+      const image = `${memberDir}/snap/${receivedImageName(snapshotIndex)}`;
+      if (await env.fs.exists(image)) {
+        restoreBackendImage(backend, await env.fs.readFile(image));
+        await backend.commit();
+        lessor.reload();
+        kv.reload(lessor);
+        env.log.info("restored the backend from the snapshot received before a restart", { index: snapshotIndex, backendIndex: kv.consistentIndex });
+      }
+    }
     if (kv.consistentIndex < snapshotIndex) {
       throw new Error(
         `Cannot start: the backend holds log index ${kv.consistentIndex} but the newest snapshot is at ${snapshotIndex}; the backend in ${memberDir}/backend is older than the WAL says it must be`,
@@ -306,7 +319,7 @@ export class EtcdServer {
       (kv.consistentIndex > 0 || entries.length > 0) &&
       !entries.some((e) => e.type === "EntryConfChange");
     if (snapshotIndex > 0) {
-      const snapTerm = snapshot !== null && snapshot.index === snapshotIndex ? snapshot.term : opened.snapshot!.term;
+      const snapTerm = opened.snapshot!.term;
       storage.applySnapshot({ metadata: { index: snapshotIndex, term: snapTerm, confState: snapshotConfState(snapshot?.data) ?? { voters: legacy ? [identity.member.id] : [], learners: [] } }, data: EMPTY });
     }
     const hs = opened.hardState;
@@ -388,7 +401,7 @@ export class EtcdServer {
     transport.onRemoved?.(() => {
       if (server.#stopped) return;
       server.#env.log.warn("this member has been permanently removed from the cluster; stopping", { memberId: server.member.id.toString(16) });
-      void server.close();
+      void server.close().catch((err: unknown) => server.#env.log.error("stopping after removal failed", { error: String(err) }));
     });
     await transport.start();
     // More peer URLs than the transport listens on answer /members and /version (etcd binds all of them).
@@ -923,8 +936,11 @@ export class EtcdServer {
       if (m.type !== "MsgSnap" || m.snapshot === null) return m;
       // As etcd: the snapshot Raft kept has no data; the follower gets the whole backend as it is now,
       // which already holds the snapshot's entries and perhaps more (those it then skips).
+      // Its metadata must describe that image (etcd's createMergedSnapshotMessage): the applied index,
+      // its term and the membership now, or a member added since the stored snapshot would refuse it.
       const image = Buffer.concat(this.snapshotImage());
-      return { ...m, snapshot: { metadata: m.snapshot.metadata, data: image } };
+      const metadata = { index: this.#appliedIndex, term: this.#storage.term(this.#appliedIndex), confState: this.#node.status().confState };
+      return { ...m, snapshot: { metadata, data: image } };
     });
     this.#transport.send(out);
   }
@@ -1064,7 +1080,7 @@ export class EtcdServer {
     } else if (cc.type === "ConfChangeRemoveNode" && fresh) {
       this.#env.log.warn("this member has been permanently removed from the cluster; stopping", { memberId: this.member.id.toString(16) });
       // After the current Ready: the removal must be persisted and applied like any entry.
-      this.#env.clock.setTimer(0, () => void this.close());
+      this.#env.clock.setTimer(0, () => void this.close().catch((err: unknown) => this.#env.log.error("stopping after removal failed", { error: String(err) })));
     }
     waiter?.resolve(this.#membership.members());
   }
@@ -1077,9 +1093,19 @@ export class EtcdServer {
   async #installSnapshot(snapshot: RaftSnapshot): Promise<void> {
     const started = this.#env.clock.nowMs();
     const previousRevision = this.#kv.currentRevision;
+    const { index, term, confState } = snapshot.metadata;
+    const snapDir = `${this.config.dataDir}/member/snap`;
+    // Durable first, in this order: the image, the snapshot file, the WAL's marker. A crash after the
+    // marker finds the image and restores the backend from it; before it, the old state is whole.
+    await this.#env.fs.writeFileAtomic(`${snapDir}/${receivedImageName(index)}`, snapshot.data);
+    await this.#snap.save({ index, term, data: snapshotMetaData(confState, 0) });
+    await this.#wal.saveSnapshot({ index, term });
     await this.#kv.compactionsDone();
     const { consistentIndex } = restoreBackendImage(this.#backend, snapshot.data);
     await this.#backend.commit();
+    for (const name of await this.#env.fs.list(snapDir)) {
+      if (name.endsWith(RECEIVED_IMAGE_SUFFIX) && name !== receivedImageName(index)) await this.#env.fs.remove(`${snapDir}/${name}`);
+    }
     this.#lessor.reload();
     this.#kv.reload(this.#lessor);
     const membership = Membership.load(this.#backend) ?? Membership.of([]);
@@ -1088,9 +1114,6 @@ export class EtcdServer {
     this.#membership = membership;
     this.#loadAlarms();
     this.#watchable.restored(previousRevision);
-    const { index, term, confState } = snapshot.metadata;
-    await this.#snap.save({ index, term, data: snapshotMetaData(confState, this.#kv.currentRevision) });
-    await this.#wal.saveSnapshot({ index, term });
     this.#storage.applySnapshot({ metadata: snapshot.metadata, data: EMPTY });
     this.#appliedIndex = index;
     this.#snapshotIndex = index;
@@ -1353,6 +1376,13 @@ function sameUrls(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((u, i) => u === b[i]);
 }
 
+const RECEIVED_IMAGE_SUFFIX = ".snap.db";
+
+/** The file a backend image received from the leader is kept in until the next one replaces it. */
+function receivedImageName(index: number): string {
+  return `${index.toString(16).padStart(16, "0")}${RECEIVED_IMAGE_SUFFIX}`;
+}
+
 /** What a snapshot file holds besides its index and term: Raft's membership as of it (for restarts) and the revision. */
 function snapshotMetaData(confState: ConfState, revision: number): Uint8Array {
   return Buffer.from(JSON.stringify({ voters: confState.voters.map(String), learners: confState.learners.map(String), revision }));
@@ -1395,12 +1425,19 @@ async function loadOrCreateIdentity(
 ): Promise<Identity> {
   const path = `${memberDir}/identity.json`;
   if (await env.fs.exists(path)) {
-    const j = JSON.parse(Buffer.from(await env.fs.readFile(path)).toString("utf8")) as { id: string; name: string; peerUrls: string[]; clusterId: string };
+    const j = JSON.parse(Buffer.from(await env.fs.readFile(path)).toString("utf8")) as {
+      id: string;
+      name: string;
+      peerUrls: string[];
+      clusterId: string;
+      joinedMembers?: Parameters<typeof memberFromJson>[0][];
+    };
     return {
       member: { id: BigInt(j.id), name: j.name, peerUrls: j.peerUrls, clientUrls: config.advertiseClientUrls, isLearner: false },
       clusterId: BigInt(j.clusterId),
       bootstrap: null,
-      existing: null,
+      // A member that joined may restart before it has applied any membership: it still knows its peers.
+      existing: j.joinedMembers?.map(memberFromJson) ?? null,
     };
   }
   const listed = parseInitialCluster(config.initialCluster);
@@ -1435,7 +1472,13 @@ async function loadOrCreateIdentity(
     const clusterId = idFromHash([...members.map((m) => m.id.toString(16)).sort(), config.initialClusterToken]);
     identity = { member: { ...members.find((m) => m.id === id)!, clientUrls: config.advertiseClientUrls }, clusterId, bootstrap: members, existing: null };
   }
-  const j = { id: identity.member.id.toString(), name: config.name, peerUrls: self.peerUrls, clusterId: identity.clusterId.toString() };
+  const j = {
+    id: identity.member.id.toString(),
+    name: config.name,
+    peerUrls: self.peerUrls,
+    clusterId: identity.clusterId.toString(),
+    ...(identity.existing === null ? {} : { joinedMembers: identity.existing.map(memberToJson) }),
+  };
   await env.fs.writeFileAtomic(path, Buffer.from(JSON.stringify(j)));
   env.log.info("created new member", { name: config.name, memberId: identity.member.id.toString(16), clusterId: identity.clusterId.toString(16), state: config.initialClusterState });
   return identity;

@@ -10,8 +10,7 @@
  * Errors: only those etcd returns before a request is proposed (too many requests, request too large)
  * are `fail`; everything else after the call may have been proposed, so the client records `unknown`.
  */
-import { createHash } from "node:crypto";
-import { EtcdServer } from "../../src/etcd/server.js";
+import { EtcdServer, memberIdFor } from "../../src/etcd/server.js";
 import { defaultConfig } from "../../src/etcd/config.js";
 import { toKeyRange, type ApplyResult } from "../../src/etcd/apply.js";
 import { EtcdError } from "../../src/etcd/errors.js";
@@ -24,7 +23,7 @@ import { EventType, type MvccEvent } from "../../src/storage/mvcc/kv.js";
 import type { KvOutput } from "./kv_model.js";
 import type { KvWriteInput } from "./kv_state_machine.js";
 import type { MemberObserver } from "./raft_checker.js";
-import { SimRequestError, type SimMember, type SimMemberContext, type SimMemberFactory, type SimWatch, type SimWatchEvent } from "./sim_member.js";
+import { SimRequestError, SimStartRetryError, type SimAdmin, type SimMember, type SimMemberContext, type SimMemberFactory, type SimWatch, type SimWatchEvent } from "./sim_member.js";
 
 const CLUSTER_TOKEN = "sim-cluster";
 /** Snapshots received and not yet reported as installed, per member (older ones are dropped). */
@@ -77,17 +76,63 @@ function peerUrl(name: string): string {
   return `http://${name}:2380`;
 }
 
-/**
- * The member id EtcdServer derives for a new cluster (sha1 of the sorted peer URLs and the cluster
- * token, as etcd). Checked against the server's own after open, so a drift fails loudly.
- */
-export function etcdMemberId(name: string): bigint {
-  const h = createHash("sha1").update([peerUrl(name), CLUSTER_TOKEN].join("\n")).digest();
-  return h.readBigUInt64BE(0) & 0x7fffffffffffffffn;
+function nameOfPeerUrl(url: string | undefined): string | null {
+  const m = url === undefined ? null : /^http:\/\/(m\d+):2380$/.exec(url);
+  return m === null ? null : m[1]!;
 }
 
-function putRequest(key: string, value: string): PutRequest {
-  return { key: Buffer.from(key), value: Buffer.from(value), lease: "0", prev_kv: false, ignore_value: false, ignore_lease: false };
+/** The member id EtcdServer derives for a member of a new cluster (checked against the server's own after open). */
+export function etcdMemberId(name: string): bigint {
+  return memberIdFor([peerUrl(name)], CLUSTER_TOKEN);
+}
+
+/**
+ * A joining member asks a running one for the membership over HTTP (GET <peer URL>/members), which the
+ * simulator has no sockets for: while it opens, `fetch` answers peer URLs of the simulated members from
+ * their servers, as EtcdServer's peer handler would (same body and X-Etcd-Cluster-ID header); a member
+ * that is down refuses, as a closed port does. Anything else goes to the real fetch.
+ */
+async function withSimulatedPeerHttp<T>(directory: Map<string, unknown>, fn: () => Promise<T>): Promise<T> {
+  // Members may join at the same time: the stub stays until the last of them has opened.
+  if (peerHttp.users++ === 0) {
+    const realFetch = globalThis.fetch;
+    peerHttp.restore = () => void (globalThis.fetch = realFetch);
+    globalThis.fetch = (async (input: string | URL | Request, init?: RequestInit) => {
+      const url = new URL(typeof input === "string" || input instanceof URL ? input : input.url);
+      const server = [...peerHttp.directories].map((d) => d.get(url.hostname)).find((v) => v instanceof EtcdServer);
+      if (!(server instanceof EtcdServer) || url.port !== "2380") return realFetch(input, init);
+      if (server.stopped) throw new TypeError("fetch failed", { cause: new Error(`connect ECONNREFUSED ${url.host}`) });
+      if (url.pathname !== "/members") return new Response("404 page not found\n", { status: 404 });
+      const body = server.members().map((m) => ({ id: m.id.toString(16), name: m.name, peerURLs: [...m.peerUrls], clientURLs: [...m.clientUrls], isLearner: m.isLearner }));
+      return new Response(JSON.stringify(body), { status: 200, headers: { "Content-Type": "application/json", "X-Etcd-Cluster-ID": server.clusterId.toString(16) } });
+    }) as typeof fetch;
+  }
+  peerHttp.directories.add(directory);
+  try {
+    return await fn();
+  } finally {
+    if (--peerHttp.users === 0) {
+      peerHttp.restore();
+      peerHttp.directories.clear();
+    }
+  }
+}
+
+/**
+ * The peer a joining member asked has not applied its addition yet, or none answered (etcd's new member
+ * exits and is started again): the simulator retries later.
+ */
+function joinLater(err: unknown): never {
+  if (err instanceof Error && /running cluster has no member with peer URLs|no running member answered/.test(err.message)) {
+    throw new SimStartRetryError(err.message, { cause: err });
+  }
+  throw err;
+}
+
+const peerHttp = { users: 0, restore: () => {}, directories: new Set<Map<string, unknown>>() };
+
+function putRequest(key: string, value: string, lease = 0): PutRequest {
+  return { key: Buffer.from(key), value: Buffer.from(value), lease: String(lease), prev_kv: false, ignore_value: false, ignore_lease: false };
 }
 
 function revisionOf(r: ApplyResult): number {
@@ -96,6 +141,7 @@ function revisionOf(r: ApplyResult): number {
 
 class EtcdMember implements SimMember {
   readonly id: bigint;
+  readonly admin: SimAdmin;
   readonly #server: EtcdServer;
   readonly #ctx: SimMemberContext;
   readonly #watches = new Set<{ end: () => void; cancelled: boolean }>();
@@ -106,6 +152,22 @@ class EtcdMember implements SimMember {
     this.#ctx = ctx;
     this.#server = server;
     this.#watchForSelfStop();
+    const call = <T>(fn: () => Promise<T>): Promise<T> => {
+      if (this.#crashed || server.stopped) return Promise.reject(new SimRequestError("fail", "member stopped"));
+      return this.#call(fn);
+    };
+    this.admin = {
+      addMember: (name, learner) => call(async () => (await server.addMember([peerUrl(name)], learner)).member.id),
+      removeMember: (id) => call(async () => void (await server.removeMember(id))),
+      promoteMember: (id) => call(async () => void (await server.promoteMember(id))),
+      moveLeader: (target) => call(() => server.moveLeader(target)),
+      compact: (revision) =>
+        call(async () => {
+          const r = await server.propose({ op: "compact", req: { revision: String(revision), physical: false } }, null);
+          if (r.error !== undefined) throw r.error;
+        }),
+      members: () => server.members().map((m) => ({ id: m.id, learner: m.isLearner, peerName: nameOfPeerUrl(m.peerUrls[0]) })),
+    };
   }
 
   /**
@@ -142,7 +204,9 @@ class EtcdMember implements SimMember {
     const result = await this.#call(() => {
       switch (input.kind) {
         case "put":
-          return this.#server.propose({ op: "put", req: putRequest(input.key, input.value) }, null);
+          return this.#server.propose({ op: "put", req: putRequest(input.key, input.value, input.lease ?? 0) }, null);
+        case "revoke":
+          return this.#server.propose({ op: "leaseRevoke", req: { ID: String(input.lease) } }, null);
         case "delete":
           return this.#server.propose({ op: "deleteRange", req: { key: Buffer.from(input.key), range_end: Buffer.alloc(0), prev_kv: false } }, null);
         case "cas": {
@@ -159,7 +223,11 @@ class EtcdMember implements SimMember {
         }
       }
     });
-    if (result.error !== undefined) throw new SimRequestError("unknown", `applied with an error: ${result.error.message}`);
+    if (result.error !== undefined) {
+      // Revoking a lease that is gone (revoked, expired, never granted) changed nothing.
+      const nothing = input.kind === "revoke" && result.error.message === "etcdserver: requested lease not found";
+      throw new SimRequestError(nothing ? "fail" : "unknown", `applied with an error: ${result.error.message}`);
+    }
     switch (input.kind) {
       case "put":
         return { kind: "put", revision: revisionOf(result) };
@@ -167,7 +235,15 @@ class EtcdMember implements SimMember {
         return { kind: "delete", deleted: Number((result.response as DeleteRangeResponse).deleted), revision: revisionOf(result) };
       case "cas":
         return { kind: "cas", succeeded: (result.response as TxnResponse).succeeded, revision: revisionOf(result) };
+      case "revoke":
+        return { kind: "revoke", revision: revisionOf(result) };
     }
+  }
+
+  async grantLease(id: number, ttlSeconds: number): Promise<void> {
+    if (this.#crashed || this.#server.stopped) throw new SimRequestError("fail", "member stopped");
+    const r = await this.#call(() => this.#server.propose({ op: "leaseGrant", req: { ID: String(id), TTL: String(ttlSeconds) } }, null));
+    if (r.error !== undefined) throw new SimRequestError("unknown", `applied with an error: ${r.error.message}`);
   }
 
   async read(key: string): Promise<KvOutput> {
@@ -281,7 +357,7 @@ async function startEtcdMember(ctx: SimMemberContext, backendCommitDelayMs: numb
       listenClientUrls: [],
       advertiseClientUrls: [],
       initialCluster: ctx.peers.map((p) => `${p.name}=${peerUrl(p.name)}`).join(","),
-      initialClusterState: "new",
+      initialClusterState: ctx.joining ? "existing" : "new",
       initialClusterToken: CLUSTER_TOKEN,
       snapshotCount: ctx.snapshotCount,
       // Few entries behind a snapshot, so short runs also catch followers up by snapshot.
@@ -314,12 +390,11 @@ async function startEtcdMember(ctx: SimMemberContext, backendCommitDelayMs: numb
       if (received.length >= SNAPSHOTS_TRACKED_MAX) received.shift();
       received.push({ index: m.snapshot.metadata.index, term: m.snapshot.metadata.term });
     });
-    const server = await EtcdServer.open(
-      { clock: ctx.clock, rng: ctx.rng, fs: ctx.fs, log: ctx.log },
-      config,
-      { openBackend: async (dir) => backendMedium.open(dir), transport, observer },
-    );
+    const open = () =>
+      EtcdServer.open({ clock: ctx.clock, rng: ctx.rng, fs: ctx.fs, log: ctx.log }, config, { openBackend: async (dir) => backendMedium.open(dir), transport, observer });
+    const server = ctx.joining ? await withSimulatedPeerHttp(ctx.directory, open).catch(joinLater) : await open();
     opened = server;
+    ctx.directory.set(ctx.name, server);
     if (server.member.id !== ctx.id) {
       server.crash();
       throw new Error(`Cannot run the etcd member in the simulator: it took id ${server.member.id.toString(16)}, the simulator expected ${ctx.id.toString(16)} (etcdMemberId drifted from the server's)`);

@@ -1,7 +1,8 @@
 /**
  * What goes wrong during a run, drawn from the seed: every few hundred ms one fault — crash a member
  * (it restarts a while later), partition the cluster (a random minority, the leader alone, or a one-way
- * cut), heal, change how lossy and slow the network is, or give a member a failing disk for a while.
+ * cut), heal, change how lossy and slow the network is, give a member a failing disk for a while, or
+ * a stalling one (fsyncs of hundreds of ms: a Ready's messages and its fsync drift far apart).
  * At most a minority of members is down at once, so the cluster can make progress between faults and
  * the history has something to check; partitions may still leave no quorum for a while.
  */
@@ -16,9 +17,11 @@ export interface FaultOptions {
   readonly downMsMax: number;
   /** Probability of an EIO per write or fsync on a member whose disk is failing. */
   readonly diskErrorRate: number;
+  /** A stalling disk's fsyncs take up to one of these (ms), for a while; empty: disks never stall. */
+  readonly slowDiskSyncMs: readonly number[];
 }
 
-export const FAULT_DEFAULTS: FaultOptions = { gapMsMin: 50, gapMsMax: 400, downMsMax: 600, diskErrorRate: 0.05 };
+export const FAULT_DEFAULTS: FaultOptions = { gapMsMin: 50, gapMsMax: 400, downMsMax: 600, diskErrorRate: 0.05, slowDiskSyncMs: [60, 150, 400] };
 
 export class FaultSchedule {
   readonly #cluster: SimCluster;
@@ -41,8 +44,11 @@ export class FaultSchedule {
     const c = this.#cluster;
     c.network.heal();
     c.network.setFaults(NETWORK_FAULTS_NONE);
-    for (const s of c.slots) s.faultyFs.errorRate = 0;
-    for (const s of c.down()) await c.restart(s);
+    for (const s of c.slots) {
+      s.faultyFs.errorRate = 0;
+      s.faultyFs.latency = c.options.diskLatency;
+    }
+    await c.restartAll();
   }
 
   #next(): void {
@@ -57,7 +63,7 @@ export class FaultSchedule {
   #inject(): void {
     const c = this.#cluster;
     const r = c.random;
-    const n = c.slots.length;
+    const n = c.active().length;
     const minority = Math.floor((n - 1) / 2);
     this.faults++;
     const roll = r.int(100);
@@ -70,15 +76,15 @@ export class FaultSchedule {
       c.crash(victim);
       this.#restartLater(victim);
     } else if (roll < 45) {
-      const ids = shuffle(c, c.slots.map((s) => s.id));
+      const ids = shuffle(c, c.active().map((s) => s.id));
       const k = r.between(1, Math.max(1, minority));
       c.network.partition(ids.slice(0, k), ids.slice(k));
     } else if (roll < 55) {
       const leader = c.leader();
-      if (leader !== null) c.network.partition([leader.id], c.slots.filter((s) => s !== leader).map((s) => s.id));
+      if (leader !== null) c.network.partition([leader.id], c.active().filter((s) => s !== leader).map((s) => s.id));
     } else if (roll < 60) {
-      const a = r.pick(c.slots);
-      const b = r.pick(c.slots.filter((s) => s !== a));
+      const a = r.pick(c.active());
+      const b = r.pick(c.active().filter((s) => s !== a));
       c.network.cutOneWay(a.id, b.id);
       c.trace.add(`fault ${c.clock.nowMs()} cut ${a.name}>${b.name}`);
     } else if (roll < 80) {
@@ -87,14 +93,22 @@ export class FaultSchedule {
       const spread = r.pick([0, 2, 10, 30]);
       c.network.setFaults({ dropRate: r.pick([0, 0.01, 0.05, 0.2]), duplicateRate: r.pick([0, 0.01, 0.05]), delayMsMin: 1, delayMsMax: 1 + spread });
       c.trace.add(`fault ${c.clock.nowMs()} network ${JSON.stringify(c.network.faults)}`);
-    } else {
-      const s = r.pick(c.slots);
+    } else if (roll < 96) {
+      const s = r.pick(c.active());
       s.faultyFs.errorRate = this.#options.diskErrorRate;
       c.trace.add(`fault ${c.clock.nowMs()} disk-errors ${s.name}`);
       c.clock.setTimer(r.between(50, 500), () => {
         s.faultyFs.errorRate = 0;
         // A member the failing disk stopped comes back once the disk is mended.
         if (!this.#stopped && s.member === null) void c.restart(s);
+      });
+    } else if (this.#options.slowDiskSyncMs.length > 0) {
+      const s = r.pick(c.active());
+      const base = c.options.diskLatency ?? { appendMsMax: 0, syncMsMax: 0 };
+      s.faultyFs.latency = { appendMsMax: Math.max(base.appendMsMax, 5), syncMsMax: r.pick(this.#options.slowDiskSyncMs) };
+      c.trace.add(`fault ${c.clock.nowMs()} slow-disk ${s.name} ${s.faultyFs.latency.syncMsMax}`);
+      c.clock.setTimer(r.between(200, 1500), () => {
+        if (!this.#stopped) s.faultyFs.latency = c.options.diskLatency;
       });
     }
   }

@@ -137,7 +137,8 @@ export function writesOf(
     if (stateAfter.revision === revision) continue; // a read, a failed cas, or a delete of nothing
     revision = stateAfter.revision;
     const input = op.input;
-    writes.push({ revision, key: input.key, type: input.kind === "delete" ? "delete" : "put", value: input.kind === "delete" || input.kind === "get" ? null : input.value });
+    const deletes = input.kind === "delete" || input.kind === "revoke";
+    writes.push({ revision, key: input.key, type: deletes ? "delete" : "put", value: deletes || input.kind === "get" ? null : input.value });
   }
   return writes;
 }

@@ -97,13 +97,16 @@ function randomInput(rng: Rng, key: string, nextValue: () => string): KvInput {
 export class ReferenceKv {
   revision = KV_INITIAL_REVISION;
   readonly writes: KvWrite[] = [];
-  readonly #data = new Map<string, { value: string; modRevision: number }>();
+  readonly #data = new Map<string, { value: string; modRevision: number; lease: number }>();
 
   apply(input: KvInput): KvOutput {
     const cur = this.#data.get(input.key);
     switch (input.kind) {
       case "put":
-        return { kind: "put", revision: this.#write(input.key, input.value) };
+        return { kind: "put", revision: this.#write(input.key, input.value, input.lease ?? 0) };
+      case "revoke":
+        if (cur === undefined || input.lease === 0 || cur.lease !== input.lease) return { kind: "revoke", revision: this.revision };
+        return { kind: "revoke", revision: this.#write(input.key, null) };
       case "get":
         return { kind: "get", value: cur?.value ?? null, modRevision: cur?.modRevision ?? 0, revision: this.revision };
       case "delete":
@@ -118,10 +121,10 @@ export class ReferenceKv {
     }
   }
 
-  #write(key: string, value: string | null): number {
+  #write(key: string, value: string | null, lease = 0): number {
     this.revision++;
     if (value === null) this.#data.delete(key);
-    else this.#data.set(key, { value, modRevision: this.revision });
+    else this.#data.set(key, { value, modRevision: this.revision, lease });
     this.writes.push({ revision: this.revision, key, type: value === null ? "delete" : "put", value });
     return this.revision;
   }
@@ -173,6 +176,10 @@ export function mutateKvHistory(
     case "delete":
       mutated = { ...op, output: { kind: "delete", deleted: out.deleted > 0 ? 0 : 1 } };
       description = "delete reports the opposite count";
+      break;
+    case "revoke":
+      mutated = { ...op, output: { kind: "revoke", revision: (out.revision ?? 0) + 1 } };
+      description = "revoke reports the next revision";
       break;
   }
   assert(mutated.id === op.id, "a mutation keeps the operation's id");

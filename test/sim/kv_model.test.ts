@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { KvInput, KvOutput, KvState } from "./kv_model.js";
 import { claimedRevisionsOf, newKvKeyModel, newKvModel, partitionByKey } from "./kv_model.js";
+import type { Model } from "./linearizability.js";
 
 // Runs inputs from the initial state, each must be accepted; returns the final state.
 function run(inputs: KvInput[]): KvState {
@@ -71,7 +72,7 @@ test("kv key model: a timed-out put's revision is learned from a later read", ()
   const [afterPut] = m.step(m.init(), { kind: "put", key: "a", value: "x" }, undefined);
   assert.equal(afterPut!.modRevision, -1);
   const [afterRead] = m.step(afterPut!, { kind: "get", key: "a" }, { kind: "get", value: "x", modRevision: 7 });
-  assert.deepEqual(afterRead, { value: "x", modRevision: 7, floor: 7 });
+  assert.deepEqual(afterRead, { value: "x", modRevision: 7, floor: 7, lease: 0 });
   assert.deepEqual(m.step(afterRead!, { kind: "put", key: "a", value: "y" }, { kind: "put", revision: 6 }), []);
 });
 
@@ -86,4 +87,44 @@ test("partitionByKey: one sub-history per key, in the original order", () => {
   const op = (id: number, key: string) => ({ id, clientId: 0, callTime: id, returnTime: id + 1, input: { kind: "get", key } as KvInput, output: undefined, outcome: "unknown" as const });
   const parts = partitionByKey([op(0, "b"), op(1, "a"), op(2, "b")]);
   assert.deepEqual(parts.map((p) => p.map((o) => o.id)), [[1], [0, 2]]);
+});
+
+test("a lease revoke deletes its key only while the key is still attached to that lease, in both models", () => {
+  const exact = newKvModel();
+  const perKey = newKvKeyModel();
+  const run = <S>(m: Model<S, KvInput, KvOutput>, ops: readonly [KvInput, KvOutput][]): boolean => {
+    let s = m.init();
+    for (const [i, o] of ops) {
+      const next = m.step(s, i, o);
+      if (next.length === 0) return false;
+      s = next[0]!;
+    }
+    return true;
+  };
+  const cases: { name: string; ops: [KvInput, KvOutput][]; legal: boolean }[] = [
+    {
+      name: "revoke deletes the attached key (a new revision)",
+      ops: [[{ kind: "put", key: "a", value: "x", lease: 5 }, { kind: "put", revision: 2 }], [{ kind: "revoke", key: "a", lease: 5 }, { kind: "revoke", revision: 3 }], [{ kind: "get", key: "a" }, { kind: "get", value: null, modRevision: 0, revision: 3 }]],
+      legal: true,
+    },
+    {
+      name: "revoke leaves a key a later put detached",
+      ops: [[{ kind: "put", key: "a", value: "x", lease: 5 }, { kind: "put", revision: 2 }], [{ kind: "put", key: "a", value: "y" }, { kind: "put", revision: 3 }], [{ kind: "revoke", key: "a", lease: 5 }, { kind: "revoke", revision: 3 }], [{ kind: "get", key: "a" }, { kind: "get", value: "y", modRevision: 3, revision: 3 }]],
+      legal: true,
+    },
+    {
+      name: "a revoke that deleted a detached key is illegal",
+      ops: [[{ kind: "put", key: "a", value: "x", lease: 5 }, { kind: "put", revision: 2 }], [{ kind: "put", key: "a", value: "y" }, { kind: "put", revision: 3 }], [{ kind: "revoke", key: "a", lease: 5 }, { kind: "revoke", revision: 4 }], [{ kind: "get", key: "a" }, { kind: "get", value: null, modRevision: 0, revision: 4 }]],
+      legal: false,
+    },
+    {
+      name: "a key still there after its lease was revoked is illegal",
+      ops: [[{ kind: "put", key: "a", value: "x", lease: 5 }, { kind: "put", revision: 2 }], [{ kind: "revoke", key: "a", lease: 5 }, { kind: "revoke", revision: 3 }], [{ kind: "get", key: "a" }, { kind: "get", value: "x", modRevision: 2, revision: 3 }]],
+      legal: false,
+    },
+  ];
+  for (const c of cases) {
+    assert.equal(run(exact, c.ops), c.legal, `exact: ${c.name}`);
+    assert.equal(run(perKey, c.ops), c.legal, `per key: ${c.name}`);
+  }
 });

@@ -10,11 +10,19 @@ export type KvCompare =
   | { readonly target: "value"; readonly value: string | null }
   | { readonly target: "modRevision"; readonly modRevision: number };
 
+/**
+ * `lease` on a put attaches the key to that lease (0 or absent: no lease; a later put or a txn's put
+ * without one detaches it). `revoke` revokes a lease: the one key the client attached to it is deleted
+ * if it is still attached (each lease is put with at most one key, so a revoke writes at most one
+ * revision, like a delete, and partitions by that key). A lease that expires is a revoke nobody
+ * called: the workload records it as a timed-out revoke from the put on (it may happen, once, or never).
+ */
 export type KvInput =
-  | { readonly kind: "put"; readonly key: string; readonly value: string }
+  | { readonly kind: "put"; readonly key: string; readonly value: string; readonly lease?: number }
   | { readonly kind: "get"; readonly key: string }
   | { readonly kind: "delete"; readonly key: string }
-  | { readonly kind: "cas"; readonly key: string; readonly compare: KvCompare; readonly value: string };
+  | { readonly kind: "cas"; readonly key: string; readonly compare: KvCompare; readonly value: string }
+  | { readonly kind: "revoke"; readonly key: string; readonly lease: number };
 
 /**
  * Answers. `revision` is the response header's revision (the store's revision after the request);
@@ -25,7 +33,8 @@ export type KvOutput =
   | { readonly kind: "put"; readonly revision: number }
   | { readonly kind: "get"; readonly value: string | null; readonly modRevision: number; readonly revision?: number }
   | { readonly kind: "delete"; readonly deleted: number; readonly revision?: number }
-  | { readonly kind: "cas"; readonly succeeded: boolean; readonly revision?: number };
+  | { readonly kind: "cas"; readonly succeeded: boolean; readonly revision?: number }
+  | { readonly kind: "revoke"; readonly revision?: number };
 
 /** One write as the store applied it, at its revision: what a watch must deliver. */
 export interface KvWrite {
@@ -40,6 +49,8 @@ export interface KvWrite {
 export interface KvValue {
   readonly value: string;
   readonly modRevision: number;
+  /** The lease the key is attached to (0: none). */
+  readonly lease: number;
 }
 
 /**
@@ -59,13 +70,13 @@ export const KV_INITIAL_REVISION = 1;
 
 function kvState(revision: number, kv: ReadonlyMap<string, KvValue>): KvState {
   const entries = [...kv.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return { revision, kv, key: JSON.stringify([revision, entries.map(([k, v]) => [k, v.value, v.modRevision])]) };
+  return { revision, kv, key: JSON.stringify([revision, entries.map(([k, v]) => [k, v.value, v.modRevision, v.lease])]) };
 }
 
-function kvPut(s: KvState, key: string, value: string): KvState {
+function kvPut(s: KvState, key: string, value: string, lease = 0): KvState {
   const revision = s.revision + 1;
   const kv = new Map(s.kv);
-  kv.set(key, { value, modRevision: revision });
+  kv.set(key, { value, modRevision: revision, lease });
   return kvState(revision, kv);
 }
 
@@ -119,7 +130,8 @@ export function newKvModel(
     const w = watched.get(revision);
     if (w === undefined) return true;
     if (w.key !== input.key) return false;
-    return input.kind === "delete" ? w.type === "delete" : w.type === "put" && input.kind !== "get" && w.value === input.value;
+    if (input.kind === "delete" || input.kind === "revoke") return w.type === "delete";
+    return w.type === "put" && input.kind !== "get" && w.value === input.value;
   };
 
   return {
@@ -136,7 +148,15 @@ export function newKvModel(
         case "put": {
           const o = output as Extract<KvOutput, { kind: "put" }> | undefined;
           if (o !== undefined && o.revision !== nextRevision) return [];
-          return mayWriteAt(input, nextRevision, o !== undefined) ? [kvPut(s, input.key, input.value)] : [];
+          return mayWriteAt(input, nextRevision, o !== undefined) ? [kvPut(s, input.key, input.value, input.lease ?? 0)] : [];
+        }
+        case "revoke": {
+          const o = output as Extract<KvOutput, { kind: "revoke" }> | undefined;
+          const wrote = s.kv.get(input.key)?.lease === input.lease && input.lease !== 0;
+          const revisionAfter = wrote ? nextRevision : s.revision;
+          if (o?.revision !== undefined && o.revision !== revisionAfter) return [];
+          if (!wrote) return [s];
+          return mayWriteAt(input, nextRevision, o?.revision !== undefined) ? [kvDelete(s, input.key)] : [];
         }
         case "get": {
           if (output === undefined) return [s];
@@ -178,6 +198,8 @@ export interface KvKeyState {
   readonly value: string | null;
   readonly modRevision: number;
   readonly floor: number;
+  /** The lease the key is attached to (0: none). */
+  readonly lease: number;
 }
 
 const UNKNOWN_REVISION = -1;
@@ -189,23 +211,30 @@ const UNKNOWN_REVISION = -1;
  * properties (unique, gap-free, in real-time order across keys) are left to `checkRevisions`.
  */
 export function newKvKeyModel(): Model<KvKeyState, KvInput, KvOutput> {
-  const initial: KvKeyState = { value: null, modRevision: 0, floor: 0 };
-  const written = (s: KvKeyState, value: string, revision: number | undefined): KvKeyState | null => {
-    if (revision === undefined) return { value, modRevision: UNKNOWN_REVISION, floor: s.floor };
-    return revision > s.floor ? { value, modRevision: revision, floor: revision } : null;
+  const initial: KvKeyState = { value: null, modRevision: 0, floor: 0, lease: 0 };
+  const written = (s: KvKeyState, value: string, revision: number | undefined, lease = 0): KvKeyState | null => {
+    if (revision === undefined) return { value, modRevision: UNKNOWN_REVISION, floor: s.floor, lease };
+    return revision > s.floor ? { value, modRevision: revision, floor: revision, lease } : null;
   };
   return {
     name: "kv per key (values exact; revisions per key)",
     init: () => initial,
-    key: (s) => `${s.modRevision}|${s.floor}|${s.value === null ? "" : "=" + s.value}`,
+    key: (s) => `${s.modRevision}|${s.floor}|${s.lease}|${s.value === null ? "" : "=" + s.value}`,
     isReadOnly: (input) => input.kind === "get",
     partition: partitionByKey,
     step(s, input, output) {
       if (output !== undefined && output.kind !== input.kind) return [];
       switch (input.kind) {
         case "put": {
-          const next = written(s, input.value, (output as Extract<KvOutput, { kind: "put" }> | undefined)?.revision);
+          const next = written(s, input.value, (output as Extract<KvOutput, { kind: "put" }> | undefined)?.revision, input.lease ?? 0);
           return next === null ? [] : [next];
+        }
+        case "revoke": {
+          const o = output as Extract<KvOutput, { kind: "revoke" }> | undefined;
+          if (s.value === null || s.lease !== input.lease || input.lease === 0) return [s];
+          // Its header revision is the delete's; whether it is cannot be told from one key, only that it is new.
+          if (o?.revision === undefined) return [{ value: null, modRevision: 0, floor: s.floor, lease: 0 }];
+          return o.revision > s.floor ? [{ value: null, modRevision: 0, floor: o.revision, lease: 0 }] : [];
         }
         case "get": {
           if (output === undefined) return [s];
@@ -213,15 +242,15 @@ export function newKvKeyModel(): Model<KvKeyState, KvInput, KvOutput> {
           if (o.value !== s.value) return [];
           if (s.modRevision !== UNKNOWN_REVISION) return o.modRevision === s.modRevision ? [s] : [];
           // The read tells us the revision of the put that timed out.
-          return o.modRevision > s.floor ? [{ value: s.value, modRevision: o.modRevision, floor: o.modRevision }] : [];
+          return o.modRevision > s.floor ? [{ value: s.value, modRevision: o.modRevision, floor: o.modRevision, lease: s.lease }] : [];
         }
         case "delete": {
           const o = output as Extract<KvOutput, { kind: "delete" }> | undefined;
           const existed = s.value !== null;
           if (o !== undefined && o.deleted !== (existed ? 1 : 0)) return [];
           if (!existed) return [s];
-          if (o?.revision === undefined) return [{ value: null, modRevision: 0, floor: s.floor }];
-          return o.revision > s.floor ? [{ value: null, modRevision: 0, floor: o.revision }] : [];
+          if (o?.revision === undefined) return [{ value: null, modRevision: 0, floor: s.floor, lease: 0 }];
+          return o.revision > s.floor ? [{ value: null, modRevision: 0, floor: o.revision, lease: 0 }] : [];
         }
         case "cas": {
           const o = output as Extract<KvOutput, { kind: "cas" }> | undefined;
@@ -271,7 +300,8 @@ export function describeKvOperation(input: KvInput, output: KvOutput | undefined
   const rev = (r: number | undefined): string => (r === undefined ? "" : ` rev ${r}`);
   let call: string;
   switch (input.kind) {
-    case "put": call = `put(${input.key}, ${JSON.stringify(input.value)})`; break;
+    case "put": call = `put(${input.key}, ${JSON.stringify(input.value)}${input.lease ? `, lease ${input.lease}` : ""})`; break;
+    case "revoke": call = `revoke(lease ${input.lease} of ${input.key})`; break;
     case "get": call = `get(${input.key})`; break;
     case "delete": call = `delete(${input.key})`; break;
     case "cas": {
@@ -286,6 +316,7 @@ export function describeKvOperation(input: KvInput, output: KvOutput | undefined
     case "get": return `${call} -> ${output.value === null ? "absent" : `${JSON.stringify(output.value)}@${output.modRevision}`}${rev(output.revision)}`;
     case "delete": return `${call} -> deleted ${output.deleted}${rev(output.revision)}`;
     case "cas": return `${call} -> ${output.succeeded ? "succeeded" : "failed"}${rev(output.revision)}`;
+    case "revoke": return `${call} ->${rev(output.revision)}`;
   }
 }
 

@@ -21,6 +21,8 @@ export interface KvCommand {
 interface Stored {
   readonly value: string;
   readonly modRevision: number;
+  /** The lease the key is attached to (0: none). */
+  readonly lease: number;
 }
 
 export class KvStateMachine {
@@ -38,13 +40,15 @@ export class KvStateMachine {
     const cur = this.#kv.get(input.key);
     switch (input.kind) {
       case "put":
-        this.#put(input.key, input.value);
+        this.#put(input.key, input.value, input.lease ?? 0);
         return { kind: "put", revision: this.#revision };
+      case "revoke":
+        // Leases exist implicitly here: revoking deletes the key if it is still attached to the lease.
+        if (cur !== undefined && input.lease !== 0 && cur.lease === input.lease) this.#delete(input.key);
+        return { kind: "revoke", revision: this.#revision };
       case "delete":
         if (cur === undefined) return { kind: "delete", deleted: 0, revision: this.#revision };
-        this.#kv.delete(input.key);
-        this.#revision++;
-        this.#events.push({ type: "delete", key: input.key, value: null, modRevision: this.#revision });
+        this.#delete(input.key);
         return { kind: "delete", deleted: 1, revision: this.#revision };
       case "cas": {
         const c = input.compare;
@@ -66,17 +70,23 @@ export class KvStateMachine {
   }
 
   snapshot(): Uint8Array {
-    return new TextEncoder().encode(JSON.stringify({ revision: this.#revision, events: this.#events }));
+    const leases = [...this.#kv].filter(([, v]) => v.lease !== 0).map(([k, v]) => [k, v.lease]);
+    return new TextEncoder().encode(JSON.stringify({ revision: this.#revision, events: this.#events, leases }));
   }
 
   static restore(data: Uint8Array): KvStateMachine {
     const sm = new KvStateMachine();
     if (data.length === 0) return sm;
-    const s = JSON.parse(new TextDecoder().decode(data)) as { revision: number; events: SimWatchEvent[] };
+    const s = JSON.parse(new TextDecoder().decode(data)) as { revision: number; events: SimWatchEvent[]; leases?: [string, number][] };
+    const leases = new Map(s.leases ?? []);
     for (const e of s.events) {
       sm.#events.push(e);
-      if (e.type === "put") sm.#kv.set(e.key, { value: e.value!, modRevision: e.modRevision });
+      if (e.type === "put") sm.#kv.set(e.key, { value: e.value!, modRevision: e.modRevision, lease: 0 });
       else sm.#kv.delete(e.key);
+    }
+    for (const [k, lease] of leases) {
+      const v = sm.#kv.get(k);
+      if (v !== undefined) sm.#kv.set(k, { ...v, lease });
     }
     sm.#revision = s.revision;
     return sm;
@@ -87,14 +97,20 @@ export class KvStateMachine {
     let h = crc32cUpdate(0, new TextEncoder().encode(String(this.#revision)));
     for (const k of [...this.#kv.keys()].sort()) {
       const v = this.#kv.get(k)!;
-      h = crc32cUpdate(h, new TextEncoder().encode(`${k}=${v.value}@${v.modRevision};`));
+      h = crc32cUpdate(h, new TextEncoder().encode(`${k}=${v.value}@${v.modRevision}/${v.lease};`));
     }
     return h >>> 0;
   }
 
-  #put(key: string, value: string): void {
+  #put(key: string, value: string, lease = 0): void {
     this.#revision++;
-    this.#kv.set(key, { value, modRevision: this.#revision });
+    this.#kv.set(key, { value, modRevision: this.#revision, lease });
     this.#events.push({ type: "put", key, value, modRevision: this.#revision });
+  }
+
+  #delete(key: string): void {
+    this.#kv.delete(key);
+    this.#revision++;
+    this.#events.push({ type: "delete", key, value: null, modRevision: this.#revision });
   }
 }

@@ -2,6 +2,7 @@
  * The simulator's command line:
  *
  *   node dist/test/sim/main.js --seeds 1000 [--first 1] [--members 3|5|7] [--steps 3000] [--member etcd|raft-core|etcd-harsh-backend]
+ *                              [--operator all|no-joins|none] [--no-disk-latency]
  *   node dist/test/sim/main.js --seed 42 --trace        # replay one seed, print the tail of its trace
  *
  * Prints seeds/s and the violations; each failing seed prints `SIM_SEED=n` and what the checkers said.
@@ -9,6 +10,8 @@
  */
 import { DEFAULT_FACTORY, runSeed, type RunResult } from "./run.js";
 import { factoryNamed } from "./factories.js";
+import { OPERATOR_DEFAULTS } from "./operator.js";
+import { FAULT_DEFAULTS } from "./fault_schedule.js";
 
 interface Args {
   seeds: number;
@@ -18,10 +21,12 @@ interface Args {
   steps: number;
   member: string;
   trace: boolean;
+  operator: string;
+  diskLatency: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const a: Args = { seeds: 100, first: 1, seed: null, members: 3, steps: 3000, member: DEFAULT_FACTORY.name, trace: false };
+  const a: Args = { seeds: 100, first: 1, seed: null, members: 3, steps: 3000, member: DEFAULT_FACTORY.name, trace: false, operator: "all", diskLatency: true };
   const num = (flag: string, v: string | undefined): number => {
     const n = Number(v);
     if (v === undefined || !Number.isSafeInteger(n) || n < 0) throw new Error(`Cannot parse ${flag}: expected a whole number: current value is ${v}`);
@@ -36,9 +41,12 @@ function parseArgs(argv: readonly string[]): Args {
     else if (f === "--steps") a.steps = num(f, argv[++i]);
     else if (f === "--member") a.member = argv[++i] ?? "";
     else if (f === "--trace") a.trace = true;
+    else if (f === "--operator") a.operator = argv[++i] ?? "";
+    else if (f === "--no-disk-latency") a.diskLatency = false;
     else throw new Error(`Cannot parse arguments: unknown flag ${f}`);
   }
   if (![3, 5, 7].includes(a.members)) throw new Error(`Cannot run: --members must be 3, 5 or 7: current value is ${a.members}`);
+  if (!["all", "no-joins", "none"].includes(a.operator)) throw new Error(`Cannot run: --operator must be all, no-joins or none: current value is ${a.operator}`);
   if (a.seed === null && process.env["SIM_SEED"] !== undefined) a.seed = num("SIM_SEED", process.env["SIM_SEED"]);
   return a;
 }
@@ -61,12 +69,23 @@ async function main(): Promise<number> {
   let snapshots = 0;
   let crashes = 0;
   let elections = 0;
+  const admin = { added: 0, removed: 0, promoted: 0, transfers: 0, compactions: 0, failed: 0 };
+  const leases = { puts: 0, expiring: 0, revokes: 0 };
   for (const seed of seeds) {
-    const r = await runSeed({ seed, members: a.members, steps: a.steps, factory });
+    const r = await runSeed({
+      seed,
+      members: a.members,
+      steps: a.steps,
+      factory,
+      operator: a.operator === "none" ? null : a.operator === "no-joins" ? { ...OPERATOR_DEFAULTS, addsMax: 0 } : OPERATOR_DEFAULTS,
+      ...(a.diskLatency ? {} : { cluster: { diskLatency: null }, faults: { ...FAULT_DEFAULTS, slowDiskSyncMs: [] } }),
+    });
     ops += r.operations;
     snapshots += r.snapshotsSent;
     crashes += r.crashes;
     elections += r.elections;
+    for (const k of Object.keys(leases) as (keyof typeof leases)[]) leases[k] += r.leases[k];
+    if (r.admin !== null) for (const k of Object.keys(admin) as (keyof typeof admin)[]) admin[k] += r.admin[k];
     if (r.checkMode === "unknown") unchecked++;
     if (r.checkMode === "partitioned") partitioned++;
     if (r.violations.length > 0) {
@@ -79,8 +98,10 @@ async function main(): Promise<number> {
   }
   const secs = (performance.now() - started) / 1000;
   console.log(
-    `${seeds.length} seeds (${a.members} members, ${a.member}, ${a.steps} ms each) in ${secs.toFixed(1)} s: ${(seeds.length / secs).toFixed(1)} seeds/s, ` +
-      `${ops} client ops, ${elections} leaders, ${crashes} crashes, ${snapshots} snapshots sent, ${failed} with violations, ${partitioned} checked per key (exact search out of budget), ${unchecked} undecided`,
+    `${seeds.length} seeds (${a.members} members, ${a.member}, ${a.steps} ms each, operator ${a.operator}${a.diskLatency ? "" : ", instant disks"}) in ${secs.toFixed(1)} s: ${(seeds.length / secs).toFixed(1)} seeds/s, ` +
+      `${ops} client ops, ${elections} leaders, ${crashes} crashes, ${snapshots} snapshots sent, ${failed} with violations, ${partitioned} checked per key (exact search out of budget), ${unchecked} undecided; ` +
+      `leases: ${leases.puts} puts with a lease (${leases.expiring} expiring), ${leases.revokes} revokes; ` +
+      `operator: ${admin.added} added, ${admin.promoted} promoted, ${admin.removed} removed, ${admin.transfers} leader transfers, ${admin.compactions} compactions, ${admin.failed} refused or timed out`,
   );
   return failed > 0 ? 1 : 0;
 }

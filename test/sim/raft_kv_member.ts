@@ -8,15 +8,18 @@
  * machine is rebuilt on restart from the stored snapshot plus the committed log (as etcd replays its WAL).
  *
  * The host loop, as etcd's raftNode: persist entries + hard state (+ snapshot) → report to the
- * observer → send messages → apply committed entries → serve confirmed reads → advance.
+ * observer → send messages → apply committed entries → serve confirmed reads → advance. A leader sends
+ * its appends and heartbeats before its own fsync (Raft thesis 10.2.1, as etcd and EtcdServer do) and
+ * counts its own copy only once persisted (`leaderAcksOnPersist`); responses that promise something is
+ * durable (append acks, votes) always wait for the fsync, even in a Ready where the member leads.
  */
 import type { AppendFile, Timer } from "../../src/env/env.js";
 import { RawNode, StepPeerNotFoundError, type Ready } from "../../src/raft/raw_node.js";
 import { MemoryStorage } from "../../src/raft/storage.js";
-import { ProposalDroppedError, decodeConfChange, type ConfState, type Message, type Snapshot } from "../../src/raft/types.js";
+import { NONE, ProposalDroppedError, decodeConfChange, encodeConfChange, type ConfChange, type ConfState, type Message, type Snapshot } from "../../src/raft/types.js";
 import { KvStateMachine, type KvCommand, type KvWriteInput } from "./kv_state_machine.js";
 import type { KvOutput } from "./kv_model.js";
-import { SimRequestError, type SimMember, type SimMemberContext, type SimMemberFactory, type SimWatch, type SimWatchEvent } from "./sim_member.js";
+import { SimRequestError, type SimAdmin, type SimMember, type SimMemberContext, type SimMemberFactory, type SimWatch, type SimWatchEvent } from "./sim_member.js";
 
 /** Requests waiting on one member; beyond it a request fails at once (etcd's "too many requests"). */
 export const PENDING_REQUESTS_MAX = 4096;
@@ -34,7 +37,27 @@ export interface RaftKvBugs {
   readonly staleReads?: boolean;
   /** Never store the hard state: a restarted member forgets its term and its vote, and may vote twice in a term. */
   readonly volatileHardState?: boolean;
+  /**
+   * The leader counts its own copy of an entry when appended, before its fsync (Raft's
+   * `leaderAcksOnPersist` off) while it sends before persisting: with its copy alone a quorum (one
+   * voter), learners hear of a commit a crash then takes back.
+   */
+  readonly leaderAcksOnAppend?: boolean;
+  /** Revoking a lease deletes the key it was put with even after a later put detached it. */
+  readonly revokeIgnoresAttachment?: boolean;
 }
+
+/** How the member is set up (not bugs). */
+export interface RaftKvOptions {
+  /**
+   * Voters among the initial peers (the first ones); the others join as learners. Default: all voters.
+   * One voter with learners is the configuration where a leader's own copy alone commits an entry.
+   */
+  readonly voters?: number;
+}
+
+/** Messages a leader may send before its own fsync: they ask for something and promise nothing about its disk. */
+const SENDABLE_BEFORE_PERSIST = new Set<Message["type"]>(["MsgApp", "MsgHeartbeat", "MsgSnap", "MsgTimeoutNow", "MsgReadIndexResp"]);
 
 interface RaftDisk {
   readonly storage: MemoryStorage;
@@ -59,8 +82,16 @@ interface WatchState {
   cancelled: boolean;
 }
 
+/** Raft-core members are named m1, m2, …: the number is the id, so any member derives any other's. */
+export function raftKvMemberId(name: string): bigint {
+  return BigInt(name.slice(1));
+}
+
 export class RaftKvMember implements SimMember {
   readonly id: bigint;
+  readonly admin: SimAdmin;
+  /** Conf changes proposed here, by "type/node", waiting to be applied (one pending at a time in Raft). */
+  readonly #confWaiters = new Map<string, { resolve(): void; reject(e: SimRequestError): void; timer: Timer }>();
   readonly #ctx: SimMemberContext;
   readonly #storage: MemoryStorage;
   readonly #node: RawNode;
@@ -96,9 +127,69 @@ export class RaftKvMember implements SimMember {
     this.#applied = applied;
     this.#confState = confState;
     this.#idPrefix = `${ctx.id}.${ctx.clock.nowMs()}`;
+    this.admin = {
+      addMember: async (name, learner) => {
+        const id = raftKvMemberId(name);
+        await this.#confChange({ type: learner ? "ConfChangeAddLearnerNode" : "ConfChangeAddNode", nodeId: id, context: new Uint8Array(0) });
+        return id;
+      },
+      removeMember: (id) => this.#confChange({ type: "ConfChangeRemoveNode", nodeId: id, context: new Uint8Array(0) }),
+      promoteMember: (id) => this.#confChange({ type: "ConfChangeAddNode", nodeId: id, context: new Uint8Array(0) }),
+      moveLeader: (target) => this.#moveLeader(target),
+      // The state machine keeps every revision (watches start anywhere): compaction is not modelled.
+      compact: async () => {
+        throw new SimRequestError("fail", "the raft-core member does not compact");
+      },
+      members: () => [
+        ...this.#confState.voters.map((id) => ({ id, learner: false, peerName: `m${id}` })),
+        ...this.#confState.learners.map((id) => ({ id, learner: true, peerName: `m${id}` })),
+      ],
+    };
   }
 
-  static async start(ctx: SimMemberContext, bugs: RaftKvBugs = {}): Promise<RaftKvMember> {
+  /** Proposes a conf change and resolves once applied here; Raft refuses a second one while one is pending. */
+  #confChange(cc: ConfChange): Promise<void> {
+    if (this.#dead) return Promise.reject(new SimRequestError("fail", "member stopped"));
+    const key = `${cc.type}/${cc.nodeId}`;
+    if (this.#confWaiters.has(key)) return Promise.reject(new SimRequestError("fail", "the same change is pending"));
+    const p = new Promise<void>((resolve, reject) => {
+      const timer = this.#ctx.clock.setTimer(this.#ctx.requestTimeoutMs, () => {
+        this.#confWaiters.delete(key);
+        reject(new SimRequestError("unknown", "conf change timed out"));
+      });
+      this.#confWaiters.set(key, { resolve, reject, timer });
+    });
+    try {
+      this.#node.proposeConfChange(cc);
+    } catch (err) {
+      const w = this.#confWaiters.get(key)!;
+      this.#confWaiters.delete(key);
+      w.timer.cancel();
+      if (!(err instanceof ProposalDroppedError)) throw err;
+      return Promise.reject(new SimRequestError("fail", err.message));
+    }
+    this.#kick();
+    return p;
+  }
+
+  async #moveLeader(target: bigint): Promise<void> {
+    if (this.#dead || this.#node.raft.lead !== this.id) throw new SimRequestError("fail", "not the leader");
+    this.#node.transferLeader(target);
+    this.#kick();
+    const deadline = this.#ctx.clock.nowMs() + this.#ctx.requestTimeoutMs;
+    // Bounded by the request timeout.
+    while (this.#node.raft.lead !== target) {
+      if (this.#dead || this.#ctx.clock.nowMs() >= deadline) throw new SimRequestError("unknown", "leader transfer took too long");
+      await new Promise<void>((r) => void this.#ctx.clock.setTimer(this.#ctx.heartbeatMs, r));
+    }
+  }
+
+  /** The transport follows the configuration: peers added, learners promoted, members removed. */
+  #followConfState(cs: ConfState): void {
+    for (const id of [...cs.voters, ...cs.learners]) if (id !== this.id) this.#ctx.transport.addPeer(id, [`http://m${id}:2380`]);
+  }
+
+  static async start(ctx: SimMemberContext, bugs: RaftKvBugs = {}, options: RaftKvOptions = {}): Promise<RaftKvMember> {
     let disk = ctx.disk.get("raft") as RaftDisk | undefined;
     const fresh = disk === undefined || disk.storage.lastIndex() === 0;
     if (disk === undefined) {
@@ -119,14 +210,18 @@ export class RaftKvMember implements SimMember {
       preVote: true,
       maxInflightMsgs: 64,
       maxSizePerMsg: 64 * 1024,
+      leaderAcksOnPersist: bugs.leaderAcksOnAppend !== true,
     });
     // A member whose bootstrap never reached its disk bootstraps again: nothing of it was promised.
-    if (fresh) node.bootstrap(ctx.peers.map((p) => p.id));
+    // One that joins a running cluster learns the configuration from the leader instead.
+    if (fresh && !ctx.joining) bootstrap(node, ctx.peers.map((p) => p.id), options.voters ?? ctx.peers.length);
     const sm = KvStateMachine.restore(snap.data);
     const m = new RaftKvMember(bugs, ctx, storage, node, sm, snap.metadata.index, snap.metadata.confState);
     await ctx.fs.mkdirp(`/${ctx.name}`);
     m.#wal = await ctx.fs.openAppend(`/${ctx.name}/wal`);
     for (const p of ctx.peers) if (p.id !== ctx.id) ctx.transport.addPeer(p.id, [`http://${p.name}:2380`]);
+    // Members added later are in the snapshot's configuration (or in log entries applied again below).
+    m.#followConfState(snap.metadata.confState);
     ctx.transport.onMessage((msg) => m.#receive(msg));
     ctx.transport.onUnreachable((id) => m.#safely(() => m.#node.reportUnreachable(id)));
     ctx.transport.onSnapshotStatus((id, failed) => m.#safely(() => m.#node.reportSnapshot(id, failed)));
@@ -227,6 +322,8 @@ export class RaftKvMember implements SimMember {
     for (const [, r] of this.#reads) (r.waiter.timer.cancel(), r.waiter.reject(new SimRequestError("unknown", "member crashed")));
     this.#waiters.clear();
     this.#reads.clear();
+    for (const [, w] of this.#confWaiters) (w.timer.cancel(), w.reject(new SimRequestError("unknown", "member crashed")));
+    this.#confWaiters.clear();
     const watches = [...this.#watches];
     this.#watches.clear();
     for (const w of watches) if (!w.cancelled) this.#ctx.clock.setTimer(0, w.onEnd);
@@ -308,6 +405,11 @@ export class RaftKvMember implements SimMember {
     const ctx = this.#ctx;
     const node = this.#node;
     if (rd.softState !== null || (rd.hardState !== null && rd.hardState.term !== this.#lastTerm)) this.#reportLeader();
+    // A leader's appends go out while it fsyncs; the rest of the Ready's messages wait for the fsync.
+    const leading = node.raft.state === "StateLeader";
+    const early = leading ? rd.messages.filter((m) => SENDABLE_BEFORE_PERSIST.has(m.type)) : [];
+    const late = early.length === 0 ? rd.messages : rd.messages.filter((m) => !early.includes(m));
+    this.#send(early);
     if (rd.entries.length > 0 || rd.hardState !== null || rd.snapshot !== null) {
       await this.#persist(rd);
       if (this.#dead) return;
@@ -317,25 +419,38 @@ export class RaftKvMember implements SimMember {
       this.#sm = KvStateMachine.restore(rd.snapshot.data);
       this.#applied = rd.snapshot.metadata.index;
       this.#confState = rd.snapshot.metadata.confState;
+      this.#followConfState(this.#confState);
       ctx.observer.snapshotInstalled?.(this.id, rd.snapshot.metadata.index, rd.snapshot.metadata.term);
     }
     this.#storage.append(rd.entries);
     if (rd.hardState !== null && this.#bugs.volatileHardState !== true) this.#storage.setHardState(rd.hardState);
     ctx.observer.persisted(this.id, rd.hardState, rd.entries);
     // Messages leave only now: a vote or an append ack promises what is durable.
-    ctx.transport.send(rd.messages.map((m) => (m.type === "MsgSnap" ? { ...m, snapshot: this.#mergedSnapshot() } : m)));
+    this.#send(late);
     for (const e of rd.committed) {
       if (e.index <= this.#applied) continue;
       if (e.index !== this.#applied + 1) throw new Error(`member ${this.id} applies ${e.index} after ${this.#applied}`);
       this.#applied = e.index;
       ctx.observer.applied(this.id, e);
       if (e.type === "EntryConfChange") {
-        this.#confState = node.applyConfChange(decodeConfChange(e.data));
+        const cc = decodeConfChange(e.data);
+        this.#confState = node.applyConfChange(cc);
+        if (cc.type === "ConfChangeRemoveNode" && cc.nodeId !== this.id) ctx.transport.removePeer(cc.nodeId);
+        else this.#followConfState(this.#confState);
+        const w = this.#confWaiters.get(`${cc.type}/${cc.nodeId}`);
+        if (w !== undefined) {
+          this.#confWaiters.delete(`${cc.type}/${cc.nodeId}`);
+          w.timer.cancel();
+          w.resolve();
+        }
         continue;
       }
       if (e.data.length === 0) continue; // a new leader's empty entry
       const cmd = JSON.parse(new TextDecoder().decode(e.data)) as KvCommand;
-      const out = this.#sm.apply(cmd);
+      const out =
+        this.#bugs.revokeIgnoresAttachment === true && cmd.input.kind === "revoke"
+          ? (this.#sm.apply({ id: cmd.id, input: { kind: "delete", key: cmd.input.key } }), { kind: "revoke" as const, revision: this.#sm.revision })
+          : this.#sm.apply(cmd);
       const w = this.#waiters.get(cmd.id);
       if (w !== undefined) {
         this.#waiters.delete(cmd.id);
@@ -363,6 +478,11 @@ export class RaftKvMember implements SimMember {
     }
     await wal.append(bytes);
     if (rd.mustSync || rd.snapshot !== null) await wal.sync();
+  }
+
+  #send(messages: readonly Message[]): void {
+    if (messages.length === 0) return;
+    this.#ctx.transport.send(messages.map((m) => (m.type === "MsgSnap" ? { ...m, snapshot: this.#mergedSnapshot() } : m)));
   }
 
   #serveReads(): void {
@@ -410,10 +530,30 @@ export class RaftKvMember implements SimMember {
   }
 }
 
+/**
+ * A new cluster's log, as `RawNode.bootstrap` writes it, but with the peers after the first `voters`
+ * added as learners (bootstrap adds voters only): the same committed entries on every member.
+ */
+function bootstrap(node: RawNode, peers: readonly bigint[], voters: number): void {
+  if (voters >= peers.length) return node.bootstrap(peers);
+  const r = node.raft;
+  r.becomeFollower(1, NONE);
+  const changes: ConfChange[] = peers.map((id, i) => ({ type: i < voters ? "ConfChangeAddNode" : "ConfChangeAddLearnerNode", nodeId: id, context: new Uint8Array(0) }));
+  r.raftLog.append(changes.map((cc, i) => ({ term: 1, index: i + 1, type: "EntryConfChange", data: encodeConfChange(cc) })));
+  r.raftLog.committed = changes.length;
+  for (const cc of changes) r.applyConfChange(cc);
+}
+
 export const raftKvMemberFactory: SimMemberFactory = {
   name: "raft-core",
   start: (ctx) => RaftKvMember.start(ctx),
 };
+
+/** The raft-core member set up otherwise (e.g. one voter and learners). */
+export function makeRaftKvMemberFactory(options: RaftKvOptions, bugs: RaftKvBugs = {}): SimMemberFactory {
+  const tags = [...(options.voters === undefined ? [] : [`voters=${options.voters}`]), ...Object.keys(bugs)];
+  return { name: `raft-core(${tags.join(",")})`, start: (ctx) => RaftKvMember.start(ctx, bugs, options) };
+}
 
 /** The same member with deliberate bugs (tests only). */
 export function buggyRaftKvMemberFactory(bugs: RaftKvBugs): SimMemberFactory {

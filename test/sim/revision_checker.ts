@@ -126,9 +126,11 @@ function writeRevision(out: KvOutput): number | null {
     case "delete": return out.deleted > 0 && out.revision !== undefined ? out.revision : null;
     case "cas": return out.succeeded && out.revision !== undefined ? out.revision : null;
     case "get": return null;
+    // A revoke's header revision is its delete's only if its key was still attached: unknown here.
+    case "revoke": return null;
   }
 }
 
 function mayHaveWritten(out: KvOutput): boolean {
-  return (out.kind === "delete" && out.deleted > 0) || (out.kind === "cas" && out.succeeded);
+  return (out.kind === "delete" && out.deleted > 0) || (out.kind === "cas" && out.succeeded) || out.kind === "revoke";
 }

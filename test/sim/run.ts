@@ -11,6 +11,7 @@ import { etcdMemberFactory } from "./etcd_member.js";
 import type { SimMemberFactory } from "./sim_member.js";
 import type { KvOutput } from "./kv_model.js";
 import { Workload, WORKLOAD_DEFAULTS, type WorkloadOptions } from "./workload.js";
+import { Operator, OPERATOR_DEFAULTS, type OperatorOptions, type OperatorStats } from "./operator.js";
 
 export interface RunOptions {
   readonly seed: number;
@@ -20,6 +21,8 @@ export interface RunOptions {
   readonly factory?: SimMemberFactory;
   readonly faults?: FaultOptions | null;
   readonly workload?: WorkloadOptions;
+  /** Membership changes, leader transfers and compactions (for members with `admin`); null: none. */
+  readonly operator?: OperatorOptions | null;
   readonly cluster?: Partial<Omit<SimClusterOptions, "seed" | "members" | "factory">>;
 }
 
@@ -41,6 +44,9 @@ export interface RunResult {
   /** How the history was checked: exact, or partitioned when the exact search ran out of budget; unknown if neither decided. */
   readonly checkMode: string;
   readonly virtualMs: number;
+  readonly admin: OperatorStats | null;
+  /** Acknowledged puts with a lease (and of them with one that may expire in the run), acknowledged revokes. */
+  readonly leases: { readonly puts: number; readonly expiring: number; readonly revokes: number };
 }
 
 /** Bounds the quiesce phase: a cluster that has not converged by then has a liveness problem. */
@@ -70,17 +76,20 @@ async function runCluster(c: SimCluster, options: RunOptions): Promise<RunResult
   const violations: string[] = [];
   const workload = new Workload(c, options.workload ?? WORKLOAD_DEFAULTS);
   const faults = options.faults === null ? null : new FaultSchedule(c, options.faults ?? FAULT_DEFAULTS);
+  const operator = options.operator === null ? null : new Operator(c, () => workload.watchNext, options.operator ?? OPERATOR_DEFAULTS);
   await c.start();
   workload.start();
   faults?.start();
+  operator?.start();
   await c.runFor(options.steps ?? 3000);
 
   // Quiesce.
   await faults?.stop();
   workload.stop();
-  const clientsDone = await c.runUntil(() => workload.idle, c.options.requestTimeoutMs * 4);
+  operator?.stop();
+  const clientsDone = await c.runUntil(() => workload.idle && (operator?.idle ?? true), c.options.requestTimeoutMs * 4);
   if (!clientsDone) violations.push("liveness: clients still waiting after the faults stopped");
-  for (const s of c.down()) await c.restart(s);
+  await c.restartAll();
   let finalRevision = -1;
   const finalClient = (options.workload ?? WORKLOAD_DEFAULTS).clients;
   // A write through the leader commits an entry of its term, so every member can apply everything.
@@ -99,16 +108,25 @@ async function runCluster(c: SimCluster, options: RunOptions): Promise<RunResult
     if (o !== null && o.kind === "put") finalRevision = o.revision;
   }
   if (finalRevision < 0) {
-    violations.push(`liveness: no leader accepted a write after healing (${c.up().length}/${c.slots.length} members up; ${c.slots.map((s) => `${s.name}:${s.member === null ? "down" : `t${s.member.term()} lead ${s.member.leaderId()} applied ${s.member.appliedIndex()}`}`).join(" ")})`);
+    violations.push(`liveness: no leader accepted a write after healing (${c.up().length}/${c.active().length} members up; ${c.active().map((s) => `${s.name}:${s.member === null ? "down" : `t${s.member.term()} lead ${s.member.leaderId()} applied ${s.member.appliedIndex()}`}`).join(" ")})`);
   } else {
+    // Actions that timed out may have taken effect: the members that must converge are the cluster's.
+    const admin = c.leader()?.member?.admin;
+    if (operator !== null && admin !== undefined) {
+      operator.reconcile(admin);
+      await c.restartAll();
+    }
+    // Writes may still come after the final one (a lease expiring: the leader revokes it), so the members
+    // are compared once they all applied the same log prefix; no time passes while the hashes are taken.
+    const sameApplied = (): boolean => new Set(c.active().map((s) => s.member!.appliedIndex())).size === 1;
     const converged = await c.runUntil(
-      () => c.up().length === c.slots.length && c.slots.every((s) => s.member!.revision() >= finalRevision) && workload.watchNext > finalRevision,
+      () => c.up().length === c.active().length && c.active().every((s) => s.member!.revision() >= finalRevision) && workload.watchNext > finalRevision && sameApplied(),
       QUIESCE_MS_MAX,
     );
     if (!converged) {
-      violations.push(`liveness: members did not converge on revision ${finalRevision}: ${c.slots.map((s) => `${s.name}:${s.member === null ? "down" : `rev ${s.member.revision()} applied ${s.member.appliedIndex()}`}`).join(" ")}; watch at ${workload.watchNext}`);
+      violations.push(`liveness: members did not converge on revision ${finalRevision}: ${c.active().map((s) => `${s.name}:${s.member === null ? "down" : `rev ${s.member.revision()} applied ${s.member.appliedIndex()}`}`).join(" ")}; watch at ${workload.watchNext}`);
     } else {
-      const hashes = await Promise.all(c.slots.map(async (s) => `${s.name}=${(await s.member!.hash()).toString(16)}`));
+      const hashes = await Promise.all(c.active().map(async (s) => `${s.name}=${(await s.member!.hash()).toString(16)}`));
       if (new Set(hashes.map((h) => h.split("=")[1])).size !== 1) violations.push(`convergence: members' hashes differ after quiescing: ${hashes.join(" ")}`);
     }
   }
@@ -136,5 +154,7 @@ async function runCluster(c: SimCluster, options: RunOptions): Promise<RunResult
     snapshotsSent: c.network.stats.snapshots,
     checkMode: r.verdict === "unknown" ? "unknown" : r.mode,
     virtualMs: c.clock.nowMs(),
+    admin: operator === null ? null : { ...operator.stats },
+    leases: { ...workload.leases },
   };
 }

@@ -18,6 +18,14 @@ export class SimRequestError extends Error {
   }
 }
 
+/**
+ * A member could not start for a reason that passes (a joining member asked a peer that has not applied
+ * its addition yet): not a bug; the cluster starts it again later.
+ */
+export class SimStartRetryError extends Error {
+  override readonly name = "SimStartRetryError";
+}
+
 /** One event a watch delivered. */
 export interface SimWatchEvent {
   readonly type: "put" | "delete";
@@ -41,6 +49,11 @@ export interface SimMember {
   revision(): number;
   /** A write (put, delete, cas); resolves when applied here, rejects with SimRequestError. */
   write(input: Exclude<KvInput, { kind: "get" }>): Promise<KvOutput>;
+  /**
+   * Grants lease `id` with a TTL (etcd's LeaseGrant with a client-chosen ID); resolves once applied.
+   * Absent: leases exist implicitly (a put may name any lease) and never expire.
+   */
+  grantLease?(id: number, ttlSeconds: number): Promise<void>;
   /** A linearizable get (ReadIndex). */
   read(key: string): Promise<KvOutput>;
   /** Watches every key from `startRevision`; events come in revision order; `onEnd` when the member stops. */
@@ -50,14 +63,38 @@ export interface SimMember {
   /** Stops at once, flushing nothing (the cluster crashes the member's disk right after). */
   crash(): void;
   close(): Promise<void>;
+  /** Operator actions, for members that support them (etcdctl member add/remove/promote, move-leader, compaction). */
+  readonly admin?: SimAdmin;
+}
+
+/**
+ * What an operator does to a running cluster, through one member. Each resolves once the member applied
+ * it and rejects (any error) otherwise; the operator does not record these in the KV history: none of
+ * them changes a key or the revision.
+ */
+export interface SimAdmin {
+  /** Adds `name` (peer URL from its name) as a learner or voter; resolves with the id the cluster gave it. */
+  addMember(name: string, learner: boolean): Promise<bigint>;
+  removeMember(id: bigint): Promise<void>;
+  promoteMember(id: bigint): Promise<void>;
+  /** Hands leadership to `target`; only the leader can. */
+  moveLeader(target: bigint): Promise<void>;
+  /** Compacts history up to `revision` (kept: the latest value of each key). */
+  compact(revision: number): Promise<void>;
+  /** The voters and learners this member has applied; `peerName` is the simulated member's name its peer URL names. */
+  members(): { readonly id: bigint; readonly learner: boolean; readonly peerName: string | null }[];
 }
 
 /** Everything a member is started with. `fs` and `disk` are this member's own and survive its crashes. */
 export interface SimMemberContext {
   readonly id: bigint;
   readonly name: string;
-  /** Every member of the initial cluster, in order. */
+  /** Every member of the cluster as the simulator knows it (the initial ones, or the current ones for a joining member), in order. */
   readonly peers: readonly { readonly id: bigint; readonly name: string }[];
+  /** The member was added to a running cluster (etcd's --initial-cluster-state existing): it does not bootstrap. */
+  readonly joining: boolean;
+  /** Shared by the cluster's members, e.g. for a joining member to find running ones by name. */
+  readonly directory: Map<string, unknown>;
   readonly clock: ManualClock;
   readonly rng: Rng;
   readonly fs: FileSystem;

@@ -4,6 +4,11 @@
  * HistoryRecorder in virtual ms. A client sticks to a member, as an etcd client does to its endpoint,
  * and moves to another after an error. One watch on every key from revision 2 follows a member and, when
  * that member stops, resumes on another from the revision after the last event it saw (as clientv3 does).
+ *
+ * Leases: a client grants a lease of its own id (long-lived, or short enough to expire during the run),
+ * puts one key with it, and may later revoke it. A short lease's expiry is a revoke nobody called: it is
+ * recorded as a revoke that timed out from the put on, so the checker may place it anywhere after, or
+ * nowhere (see kv_model.ts).
  */
 import { HistoryRecorder } from "./history.js";
 import type { KvCompare, KvInput, KvOutput } from "./kv_model.js";
@@ -22,6 +27,12 @@ export interface WorkloadOptions {
 
 export const WORKLOAD_DEFAULTS: WorkloadOptions = { clients: 4, keys: 4, opsPerClientMax: 60, thinkMsMax: 40 };
 
+/** A lease that outlives the run, and one that expires in it (etcd's minimum TTL is 2 s on these timings). */
+export const LEASE_TTL_LONG_SECONDS = 3600;
+export const LEASE_TTL_SHORT_SECONDS = 2;
+/** Expiries are recorded as calls of clients from this id on (one per lease: they never overlap). */
+const EXPIRY_CLIENT_BASE = 1_000_000;
+
 /** The client gives up this long after the member's own request timeout (a member that never answers). */
 const CLIENT_TIMEOUT_SLACK_MS = 200;
 
@@ -34,6 +45,8 @@ export class Workload {
   readonly #clientMember: (MemberSlot | null)[] = [];
   /** Per client and key: the last value and mod revision it saw, for compare-and-sets that can succeed. */
   readonly #seen = new Map<string, { value: string | null; modRevision: number }>();
+  /** Per client: leases it put a key with and has not revoked yet. */
+  readonly #leases = new Map<number, { lease: number; key: string }[]>();
   readonly events: WatchEvent[] = [];
   #watch: SimWatch | null = null;
   #watchNext = 2;
@@ -41,6 +54,8 @@ export class Workload {
   ok = 0;
   failed = 0;
   unknown = 0;
+  /** Acknowledged puts with a lease, of them with a lease that may expire, and acknowledged revokes. */
+  readonly leases = { puts: 0, expiring: 0, revokes: 0 };
 
   constructor(cluster: SimCluster, options: WorkloadOptions = WORKLOAD_DEFAULTS) {
     this.#cluster = cluster;
@@ -77,9 +92,14 @@ export class Workload {
   }
 
   /** A request outside the random mix (the quiesce step's final write), recorded like any other. */
-  async request(clientId: number, slot: MemberSlot, input: KvInput): Promise<KvOutput | null> {
+  async request(clientId: number, slot: MemberSlot, input: KvInput, leaseMayExpire = false): Promise<KvOutput | null> {
     const c = this.#cluster;
     const id = this.recorder.invoke(clientId, input, c.clock.nowMs());
+    if (leaseMayExpire && input.kind === "put" && input.lease !== undefined) {
+      // The lease may expire from now on (the leader revokes it): a revoke whose outcome nobody learns.
+      const expiry = this.recorder.invoke(EXPIRY_CLIENT_BASE + input.lease, { kind: "revoke", key: input.key, lease: input.lease }, c.clock.nowMs());
+      this.recorder.timeout(expiry, c.clock.nowMs());
+    }
     const member = slot.member;
     if (member === null) {
       this.recorder.fail(id, c.clock.nowMs());
@@ -89,6 +109,7 @@ export class Workload {
     c.trace.add(`client ${c.clock.nowMs()} ${clientId} ${slot.name} ${JSON.stringify(input)}`);
     try {
       const p = input.kind === "get" ? member.read(input.key) : member.write(input);
+
       const out = await withTimeout(c, p, c.options.requestTimeoutMs + CLIENT_TIMEOUT_SLACK_MS);
       this.recorder.ok(id, out, c.clock.nowMs());
       c.trace.add(`client ${c.clock.nowMs()} ${clientId} ok ${JSON.stringify(out)}`);
@@ -117,8 +138,31 @@ export class Workload {
         slot = r.pick(up);
         this.#clientMember[c] = slot;
       }
-      const input = this.#nextInput(c, n);
+      let input = this.#nextInput(c, n);
+      if (input.kind === "put" && input.lease !== undefined) {
+        const granted = await this.#grant(slot, input.lease);
+        if (!granted) {
+          this.#clientMember[c] = null;
+          continue;
+        }
+        const expires = granted === "short";
+        const out = await this.request(c, slot, input, expires);
+        if (out === null) this.#clientMember[c] = null;
+        else this.#observe(c, input, out);
+        if (out !== null) {
+          (this.#leases.get(c) ?? this.#leases.set(c, []).get(c)!).push({ lease: input.lease, key: input.key });
+          this.leases.puts++;
+          if (expires) this.leases.expiring++;
+        }
+        continue;
+      }
+      if (input.kind === "revoke") {
+        const mine = this.#leases.get(c) ?? [];
+        const picked = mine.length === 0 ? null : mine.splice(cl.random.int(mine.length), 1)[0]!;
+        input = picked === null ? { kind: "get", key: input.key } : { kind: "revoke", key: picked.key, lease: picked.lease };
+      }
       const out = await this.request(c, slot, input);
+      if (out !== null && input.kind === "revoke") this.leases.revokes++;
       if (out === null) this.#clientMember[c] = null;
       else this.#observe(c, input, out);
     }
@@ -129,12 +173,37 @@ export class Workload {
     const key = `k${r.int(this.#options.keys)}`;
     const value = `c${c}-${n}`;
     const roll = r.int(100);
-    if (roll < 35) return { kind: "put", key, value };
-    if (roll < 65) return { kind: "get", key };
-    if (roll < 75) return { kind: "delete", key };
+    if (roll < 30) return { kind: "put", key, value };
+    if (roll < 58) return { kind: "get", key };
+    if (roll < 67) return { kind: "delete", key };
+    // Lease ids are unique in the run: one lease, one key.
+    if (roll < 75) return { kind: "put", key, value, lease: c * 10_000 + n + 1 };
+    if (roll < 80) return { kind: "revoke", key, lease: 0 };
     const seen = this.#seen.get(`${c}/${key}`) ?? { value: null, modRevision: 0 };
     const compare: KvCompare = r.chance(0.5) ? { target: "value", value: seen.value } : { target: "modRevision", modRevision: seen.modRevision };
     return { kind: "cas", key, compare, value };
+  }
+
+  /**
+   * Grants the lease a put will name, long or short; false if the grant failed or timed out (the lease
+   * then has no key, whatever became of it). Members without leases of their own need no grant.
+   */
+  async #grant(slot: MemberSlot, lease: number): Promise<"long" | "short" | false> {
+    const c = this.#cluster;
+    const short = c.random.chance(0.5);
+    const member = slot.member;
+    if (member === null) return false;
+    if (member.grantLease === undefined) return "long";
+    const ttl = short ? LEASE_TTL_SHORT_SECONDS : LEASE_TTL_LONG_SECONDS;
+    c.trace.add(`client ${c.clock.nowMs()} grant ${lease} ttl ${ttl} ${slot.name}`);
+    try {
+      await withTimeout(c, member.grantLease(lease, ttl), c.options.requestTimeoutMs + CLIENT_TIMEOUT_SLACK_MS);
+      return short ? "short" : "long";
+    } catch (err) {
+      if (!(err instanceof SimRequestError)) throw err;
+      c.trace.add(`client ${c.clock.nowMs()} grant ${lease} ${err.outcome} ${err.message}`);
+      return false;
+    }
   }
 
   #observe(c: number, input: KvInput, out: KvOutput): void {

@@ -67,12 +67,15 @@ export class Snapshotter {
   }
 
   /**
-   * The newest snapshot file that verifies, or null if there is none. A file that does not verify is
+   * The newest snapshot file that verifies (at or below `atMostIndex`), or null if there is none. A file that does not verify is
    * renamed to `*.snap.broken`, logged, and skipped for the next newest.
    */
-  async loadNewest(): Promise<Snapshot | null> {
+  async loadNewest(options: { atMostIndex?: number } = {}): Promise<Snapshot | null> {
     const names = (await this.#fs.list(this.#dir)).filter((n) => SNAP_NAME.test(n)).sort().reverse();
     for (const name of names) {
+      // A file newer than the WAL's snapshot marker was saved by a member that crashed before the marker:
+      // the WAL still holds those entries, and the file is not in effect.
+      if (options.atMostIndex !== undefined && parseInt(SNAP_NAME.exec(name)![2]!, 16) > options.atMostIndex) continue;
       const path = `${this.#dir}/${name}`;
       const decoded = decodeSnapshot(name, await this.#fs.readFile(path));
       if (!("reason" in decoded)) return decoded;
