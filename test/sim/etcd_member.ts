@@ -11,6 +11,7 @@
  * are `fail`; everything else after the call may have been proposed, so the client records `unknown`.
  */
 import { EtcdServer, memberIdFor } from "../../src/etcd/server.js";
+import type { Member } from "../../src/etcd/membership.js";
 import { defaultConfig } from "../../src/etcd/config.js";
 import { toKeyRange, type ApplyResult } from "../../src/etcd/apply.js";
 import { EtcdError } from "../../src/etcd/errors.js";
@@ -87,35 +88,23 @@ export function etcdMemberId(name: string): bigint {
 }
 
 /**
- * A joining member asks a running one for the membership over HTTP (GET <peer URL>/members), which the
- * simulator has no sockets for: while it opens, `fetch` answers peer URLs of the simulated members from
- * their servers, as EtcdServer's peer handler would (same body and X-Etcd-Cluster-ID header); a member
- * that is down refuses, as a closed port does. Anything else goes to the real fetch.
+ * A joining member asks a running one for the membership (EtcdServer's `fetchCluster` edge; over HTTP
+ * /members in a real cluster): here the simulated members answer from their servers, in the order the
+ * joining member lists them; one that is down refuses, as a closed port does.
  */
-async function withSimulatedPeerHttp<T>(directory: Map<string, unknown>, fn: () => Promise<T>): Promise<T> {
-  // Members may join at the same time: the stub stays until the last of them has opened.
-  if (peerHttp.users++ === 0) {
-    const realFetch = globalThis.fetch;
-    peerHttp.restore = () => void (globalThis.fetch = realFetch);
-    globalThis.fetch = (async (input: string | URL | Request, init?: RequestInit) => {
-      const url = new URL(typeof input === "string" || input instanceof URL ? input : input.url);
-      const server = [...peerHttp.directories].map((d) => d.get(url.hostname)).find((v) => v instanceof EtcdServer);
-      if (!(server instanceof EtcdServer) || url.port !== "2380") return realFetch(input, init);
-      if (server.stopped) throw new TypeError("fetch failed", { cause: new Error(`connect ECONNREFUSED ${url.host}`) });
-      if (url.pathname !== "/members") return new Response("404 page not found\n", { status: 404 });
-      const body = server.members().map((m) => ({ id: m.id.toString(16), name: m.name, peerURLs: [...m.peerUrls], clientURLs: [...m.clientUrls], isLearner: m.isLearner }));
-      return new Response(JSON.stringify(body), { status: 200, headers: { "Content-Type": "application/json", "X-Etcd-Cluster-ID": server.clusterId.toString(16) } });
-    }) as typeof fetch;
-  }
-  peerHttp.directories.add(directory);
-  try {
-    return await fn();
-  } finally {
-    if (--peerHttp.users === 0) {
-      peerHttp.restore();
-      peerHttp.directories.clear();
+function simulatedFetchCluster(directory: Map<string, unknown>): (peerUrls: readonly string[]) => Promise<{ clusterId: bigint; members: Member[] }> {
+  return async (peerUrls) => {
+    const errors: string[] = [];
+    for (const url of peerUrls) {
+      const server = directory.get(new URL(url).hostname);
+      if (!(server instanceof EtcdServer) || server.stopped) {
+        errors.push(`${url}: connect ECONNREFUSED`);
+        continue;
+      }
+      return { clusterId: server.clusterId, members: server.members() };
     }
-  }
+    throw new Error(`Cannot start: --initial-cluster-state=existing, but no running member answered (${errors.join("; ")})`);
+  };
 }
 
 /**
@@ -128,8 +117,6 @@ function joinLater(err: unknown): never {
   }
   throw err;
 }
-
-const peerHttp = { users: 0, restore: () => {}, directories: new Set<Map<string, unknown>>() };
 
 function putRequest(key: string, value: string, lease = 0): PutRequest {
   return { key: Buffer.from(key), value: Buffer.from(value), lease: String(lease), prev_kv: false, ignore_value: false, ignore_lease: false };
@@ -391,8 +378,13 @@ async function startEtcdMember(ctx: SimMemberContext, backendCommitDelayMs: numb
       received.push({ index: m.snapshot.metadata.index, term: m.snapshot.metadata.term });
     });
     const open = () =>
-      EtcdServer.open({ clock: ctx.clock, rng: ctx.rng, fs: ctx.fs, log: ctx.log }, config, { openBackend: async (dir) => backendMedium.open(dir), transport, observer });
-    const server = ctx.joining ? await withSimulatedPeerHttp(ctx.directory, open).catch(joinLater) : await open();
+      EtcdServer.open({ clock: ctx.clock, rng: ctx.rng, fs: ctx.fs, log: ctx.log }, config, {
+        openBackend: async (dir) => backendMedium.open(dir),
+        transport,
+        observer,
+        fetchCluster: simulatedFetchCluster(ctx.directory),
+      });
+    const server = ctx.joining ? await open().catch(joinLater) : await open();
     opened = server;
     ctx.directory.set(ctx.name, server);
     if (server.member.id !== ctx.id) {
