@@ -5,12 +5,12 @@
  * `endpoint hashkv` across members. Members listen on loopback by default; datastore_cluster_netns.ts gives each
  * member its own network namespace so a test can cut one off from its peers.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { appendFileSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ETCD_BINARY, TK8S_ENTRY, requireBinary, withParentDeathSignal, type DatastoreKind } from "./datastore_process.js";
+import { ETCD_BINARY, TK8S_ENTRY, requireBinary, spawnLogged, type DatastoreKind } from "./datastore_process.js";
 import { etcdctl, etcdctlJson, jsonText, toBigInt, EtcdctlError, type EndpointHashKvJson, type EndpointStatusJson, type MemberListJson } from "./etcdctl.js";
 import { httpGet } from "./http.js";
 import { freePorts } from "./ports.js";
@@ -131,31 +131,14 @@ export class ClusterMember {
     appendFileSync(this.stdoutPath, banner);
     appendFileSync(this.stderrPath, banner);
     this.#stderrOffset = statSync(this.stderrPath).size;
-    const stdoutFd = openSync(this.stdoutPath, "a");
-    const stderrFd = openSync(this.stderrPath, "a");
-    let child: ChildProcess;
-    try {
-      // pdeathsig is set first, then `ip netns exec` (if any) and the server are exec'd: the pid is the server's.
-      const [file, args] = withParentDeathSignal(full[0]!, full.slice(1));
-      child = spawn(file, args, { stdio: ["ignore", stdoutFd, stderrFd], env: hermeticEnv() });
-    } finally {
-      closeSync(stdoutFd);
-      closeSync(stderrFd);
-    }
+    // pdeathsig is set first, then `ip netns exec` (if any) and the server are exec'd: the pid is the server's.
+    const { child, exited } = spawnLogged(full[0]!, full.slice(1), { stdoutPath: this.stdoutPath, stderrPath: this.stderrPath, env: hermeticEnv() });
     this.#child = child;
     this.#exitInfo = null;
-    this.#exited = new Promise<ExitInfo>((resolve) => {
-      child.once("error", (err) => {
-        appendFileSync(this.stderrPath, `spawn failed: ${err.message}\n`);
-        this.#exitInfo = { code: null, signal: null };
-        liveChildren.delete(child);
-        resolve(this.#exitInfo);
-      });
-      child.once("exit", (code, signal) => {
-        this.#exitInfo = { code, signal };
-        liveChildren.delete(child);
-        resolve(this.#exitInfo);
-      });
+    this.#exited = exited.then((info) => {
+      this.#exitInfo = info;
+      liveChildren.delete(child);
+      return info;
     });
     liveChildren.add(child);
     registerExitCleanup();

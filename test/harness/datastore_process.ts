@@ -182,32 +182,13 @@ class ChildDatastore implements DatastoreProcess {
     appendFileSync(this.stdoutPath, banner);
     appendFileSync(this.stderrPath, banner);
     this.#stderrOffset = statSync(this.stderrPath).size;
-    const stdoutFd = openSync(this.stdoutPath, "a");
-    const stderrFd = openSync(this.stderrPath, "a");
-    let child: ChildProcess;
-    try {
-      const [file, args] = withParentDeathSignal(this.command.file, this.#args);
-      child = spawn(file, args, { stdio: ["ignore", stdoutFd, stderrFd], env: this.#env });
-    } finally {
-      // The child holds its own copies of the descriptors.
-      closeSync(stdoutFd);
-      closeSync(stderrFd);
-    }
+    const { child, exited } = spawnLogged(this.command.file, this.#args, { stdoutPath: this.stdoutPath, stderrPath: this.stderrPath, env: this.#env });
     this.#child = child;
     this.#exitInfo = null;
-    this.#exited = new Promise<ExitInfo>((resolve) => {
-      child.once("error", (err) => {
-        // spawn failed (ENOENT, EACCES): there is no process to wait for.
-        appendFileSync(this.stderrPath, `spawn failed: ${err.message}\n`);
-        this.#exitInfo = { code: null, signal: null };
-        liveChildren.delete(child);
-        resolve(this.#exitInfo);
-      });
-      child.once("exit", (code, signal) => {
-        this.#exitInfo = { code, signal };
-        liveChildren.delete(child);
-        resolve(this.#exitInfo);
-      });
+    this.#exited = exited.then((info) => {
+      this.#exitInfo = info;
+      liveChildren.delete(child);
+      return info;
     });
     liveChildren.add(child);
     registerExitCleanup();
@@ -275,6 +256,36 @@ class ChildDatastore implements DatastoreProcess {
  * an error thrown inside its own uncaughtException handler, which node:test does on EPIPE (e.g. `| head`).
  * setpriv execs the server, so the pid is the server's.
  */
+/**
+ * Spawns a server with its stdout and stderr appended to log files (the child holds its own copies of the
+ * descriptors) and under a parent-death signal; `exited` resolves on exit, or at once if the spawn failed
+ * (ENOENT, EACCES: there is no process to wait for; the reason goes to the stderr log).
+ */
+export function spawnLogged(
+  file: string,
+  args: readonly string[],
+  o: { stdoutPath: string; stderrPath: string; env: NodeJS.ProcessEnv },
+): { child: ChildProcess; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> } {
+  const stdoutFd = openSync(o.stdoutPath, "a");
+  const stderrFd = openSync(o.stderrPath, "a");
+  let child: ChildProcess;
+  try {
+    const [f, a] = withParentDeathSignal(file, args);
+    child = spawn(f, a, { stdio: ["ignore", stdoutFd, stderrFd], env: o.env });
+  } finally {
+    closeSync(stdoutFd);
+    closeSync(stderrFd);
+  }
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once("error", (err) => {
+      appendFileSync(o.stderrPath, `spawn failed: ${err.message}\n`);
+      resolve({ code: null, signal: null });
+    });
+    child.once("exit", (code, signal) => resolve({ code, signal }));
+  });
+  return { child, exited };
+}
+
 export function withParentDeathSignal(file: string, args: readonly string[]): [string, string[]] {
   const setpriv = process.platform === "linux" ? requireBinary("setpriv") : null;
   return setpriv === null ? [file, [...args]] : [setpriv, ["--pdeathsig", "KILL", "--", file, ...args]];

@@ -57,6 +57,46 @@ describe("WatchCache over the embedded datastore", () => {
     cache.stop();
   });
 
+  test("a datastore watch that breaks is opened again from the cache's revision: clients miss nothing and stay open", async () => {
+    // The storage as it is, except that the test can break the datastore watch, as a stopped member would.
+    let breakUpstream: ((err: Error) => void) | null = null;
+    let upstreamWatches = 0;
+    const watch: EmbeddedStorage["watch"] = (prefix, from, onEvent, onError) => {
+      upstreamWatches++;
+      const h = storage.watch(prefix, from, onEvent, onError);
+      breakUpstream = (err) => {
+        h.stop();
+        onError(err);
+      };
+      return h;
+    };
+    const breakable = new Proxy(storage, {
+      get: (target, name) => {
+        if (name === "watch") return watch;
+        const v = Reflect.get(target, name) as unknown;
+        return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const cache = new WatchCache({ log }, breakable, "/registry/resume/");
+    await cache.start();
+    const got: string[] = [];
+    let closed: string | null = null;
+    const w = cache.watch(0, (e) => got.push(`${e.type} ${e.key}`), (reason) => (closed = reason));
+    await storage.create("/registry/resume/a", enc("1"));
+    breakUpstream!(new Error("14 UNAVAILABLE: Connection dropped"));
+    // Written while no datastore watch is open: the resumed watch starts at the cache's revision and brings it.
+    await storage.create("/registry/resume/b", enc("2"));
+    const deadline = Date.now() + 5000;
+    while (got.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await storage.create("/registry/resume/c", enc("3"));
+    while (got.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(got, ["ADDED /registry/resume/a", "ADDED /registry/resume/b", "ADDED /registry/resume/c"]);
+    assert.equal(closed, null, "the client's watch stayed open");
+    assert.equal(upstreamWatches, 2);
+    w.stop();
+    cache.stop();
+  });
+
   test("a watch from a recent revision replays the cached events after it, then follows live", async () => {
     const cache = new WatchCache({ log }, storage, "/registry/r/");
     await cache.start();

@@ -7,7 +7,15 @@
  */
 import type { Env } from "../../env/env.js";
 import { tooOldResourceVersion } from "../../api/status.js";
-import type { Storage, StorageEvent, StoredItem, WatchHandle } from "../storage/contract.js";
+import { StorageCompactedError, type Storage, type StorageEvent, type StoredItem, type WatchHandle } from "../storage/contract.js";
+
+/**
+ * A datastore watch that breaks (its member stopped, a leader changed) is opened again from the cache's
+ * revision, this many times in a row at most, a little later each time; clients keep watching meanwhile.
+ */
+export const UPSTREAM_RESUMES_MAX = 20;
+const UPSTREAM_RESUME_DELAY_MS = 100;
+const UPSTREAM_RESUME_DELAY_MAX_MS = 2000;
 
 /** Events kept for watches that start in the past (upstream sizes its window similarly, per resource). */
 export const WATCH_CACHE_EVENTS_MAX = 10_000;
@@ -49,6 +57,10 @@ export class WatchCache {
   #sorted: StoredItem[] | null = null;
   #upstream: WatchHandle | null = null;
   #ready: Promise<void> | null = null;
+  /** Resumes of the datastore watch since it last delivered an event. */
+  #resumes = 0;
+  #resumeTimer: NodeJS.Timeout | null = null;
+  #stopped = false;
 
   readonly #eventsMax: number;
 
@@ -107,6 +119,9 @@ export class WatchCache {
   }
 
   stop(): void {
+    this.#stopped = true;
+    if (this.#resumeTimer !== null) clearTimeout(this.#resumeTimer);
+    this.#resumeTimer = null;
     this.#upstream?.stop();
     this.#upstream = null;
     for (const s of this.#subscribers) s.onClose("watch cache stopped");
@@ -114,6 +129,7 @@ export class WatchCache {
   }
 
   #apply(raw: StorageEvent): void {
+    this.#resumes = 0;
     // Keep the previous value beside the event: a filtered watch (a label selector) turns a change that
     // moves an object out of its selection into a DELETED, and needs the old value to know.
     const prev = this.#objects.get(raw.key);
@@ -136,7 +152,24 @@ export class WatchCache {
   }
 
   #fail(err: Error): void {
-    this.#env.log.warn("watch cache lost its datastore watch; closing its watchers", { prefix: this.#prefix, error: err.message });
-    this.stop();
+    if (this.#stopped) return;
+    // Compacted past the cache's revision: events are lost, so the watchers must relist (410), as upstream.
+    if (err instanceof StorageCompactedError || this.#resumes >= UPSTREAM_RESUMES_MAX) {
+      this.#env.log.warn("watch cache lost its datastore watch; closing its watchers", { prefix: this.#prefix, error: err.message, resumes: this.#resumes });
+      this.stop();
+      return;
+    }
+    // Anything else (the member went away, no leader for a moment): watch again from where the cache is,
+    // so no event is missed or repeated and the clients' watches carry on (upstream's reflector re-watches).
+    this.#resumes++;
+    const delayMs = Math.min(UPSTREAM_RESUME_DELAY_MS * this.#resumes, UPSTREAM_RESUME_DELAY_MAX_MS);
+    this.#env.log.info("watch cache's datastore watch broke; watching again", { prefix: this.#prefix, fromRevision: this.#revision, error: err.message, inMs: delayMs });
+    this.#upstream = null;
+    this.#resumeTimer = setTimeout(() => {
+      this.#resumeTimer = null;
+      if (this.#stopped) return;
+      this.#upstream = this.#storage.watch(this.#prefix, this.#revision, (e) => this.#apply(e), (e) => this.#fail(e));
+    }, delayMs);
+    this.#resumeTimer.unref();
   }
 }
