@@ -171,6 +171,8 @@ export class EtcdServer {
   readonly #timers = new Map<string, Timer>();
   #compactionSamples: { atMs: number; rev: number }[] = [];
   #snapshotting = false;
+  /** Settles when the snapshot being written in the background (if any) is done. */
+  #snapshotDone: Promise<void> = Promise.resolve();
   #attributesPublished = false;
   /** Set while maintenance waits for the ready loop to stop between Readys. */
   #pauseRequested: (() => void) | null = null;
@@ -1076,6 +1078,8 @@ export class EtcdServer {
    */
   async #installSnapshot(snapshot: RaftSnapshot): Promise<void> {
     const started = this.#env.clock.nowMs();
+    // A snapshot of our own still being written would record its (older) marker after this one's.
+    await this.#snapshotDone;
     const previousRevision = this.#kv.currentRevision;
     const { index, term, confState } = snapshot.metadata;
     const snapDir = `${this.config.dataDir}/member/snap`;
@@ -1172,6 +1176,8 @@ export class EtcdServer {
   #maybeSnapshot(): void {
     if (this.#snapshotting || this.#appliedIndex - this.#snapshotIndex < this.config.snapshotCount) return;
     this.#snapshotting = true;
+    let done: () => void = () => {};
+    this.#snapshotDone = new Promise<void>((r) => (done = r));
     const index = this.#appliedIndex;
     const term = this.#storage.term(index);
     const confState = this.#node.status().confState;
@@ -1179,7 +1185,7 @@ export class EtcdServer {
     void (async () => {
       try {
         await this.#backend.commit();
-        if (this.#stopped) return;
+        if (this.#stopped || index <= this.#snapshotIndex) return;
         await this.#snap.save({ index, term, data: snapshotMetaData(confState, this.#kv.currentRevision) });
         await this.#wal.saveSnapshot({ index, term });
         await this.#wal.releaseBefore(index);
@@ -1196,6 +1202,7 @@ export class EtcdServer {
         this.#env.log.error("snapshot failed", { index, error: err instanceof Error ? err.message : String(err) });
       } finally {
         this.#snapshotting = false;
+        done();
       }
     })();
   }
