@@ -354,6 +354,7 @@ export class EtcdServer {
         log: env.log,
         otherRequests: (req, res) => server.#servePeerHttp(req, res),
         isRemoved: (id) => server.#membership.isRemoved(id),
+        localUrls: identity.member.peerUrls,
       }));
     const server: EtcdServer = new EtcdServer(env, config, {
       backend,

@@ -133,6 +133,9 @@ export class SimNetwork {
       else this.stats.dropped++;
       return;
     }
+    // As the real transport: a sender the receiver does not know yet (it joined after the membership
+    // the receiver has applied) becomes a peer it can answer (etcd's X-PeerURLs).
+    to.learn(m.from);
     this.stats.delivered++;
     this.#trace?.add(`net ${this.#clock.nowMs()} ${m.from}>${m.to} ${m.type} t${m.term} i${m.index} lt${m.logTerm} c${m.commit} n${m.entries.length}${m.reject ? " rej" : ""}`);
     // The sender's transport hears how a snapshot send ended; a duplicate does not end it again.
@@ -200,6 +203,11 @@ export class SimTransport implements RaftTransport {
 
   knows(id: bigint): boolean {
     return this.#peers.has(id);
+  }
+
+  /** A message arrived from `id`: answerable from now on. */
+  learn(id: bigint): void {
+    if (id !== this.id) this.#peers.add(id);
   }
 
   send(messages: readonly Message[]): void {

@@ -33,6 +33,7 @@ const REGRESSIONS: readonly { seed: number; members: number; bug: string; operat
   { seed: 22, members: 3, operator: OPERATOR_DEFAULTS, bug: "the same MsgSnap: a follower installs metadata index 50 over a backend image at 63, crashes before 51-63 reach its WAL, and can never restart (backend ahead of the WAL)" },
   { seed: 42, members: 5, operator: OPERATOR_DEFAULTS, bug: "a joined member that restarts before it applied any membership knows no peers (identity.json keeps none) and can never answer the leader" },
   { seed: 1845, members: 3, operator: { ...OPERATOR_DEFAULTS, addsMax: 0 }, bug: "installing a snapshot commits the backend (index 55) before the snapshot file and the WAL marker are durable; the snapshot file's write fails (EIO), and the member can never restart (backend ahead of the WAL)" },
+  { seed: 2326, members: 3, operator: OPERATOR_DEFAULTS, bug: "a member that had not applied a new member's addition dropped every message to it (unknown peer), so it never caught up from that new leader; transports now learn a sender (etcd's X-PeerURLs)" },
   { seed: 2060, members: 3, operator: { ...OPERATOR_DEFAULTS, addsMax: 0 }, bug: "a crash between the snapshot file and its WAL marker: on restart the server trusts the newest snapshot file though the WAL has no marker for it (etcd's LoadNewestAvailable), and every later save fails (first entry 56 leaves a hole after 33)" },
 ];
 

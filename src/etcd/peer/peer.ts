@@ -63,6 +63,8 @@ export interface PeerDeps {
   readonly reportSnapshot: (id: bigint, failed: boolean) => void;
   /** The peer answered 410: this member was removed from the cluster. */
   readonly reportRemoved: () => void;
+  /** This member's peer URLs, sent with each stream (etcd's X-PeerURLs). */
+  readonly localUrls: readonly string[];
 }
 
 export class Peer {
@@ -239,7 +241,12 @@ export class Peer {
     const req = http.request(url, {
       method: "POST",
       agent: false,
-      headers: { ...peerHeaders(this.#deps.localId, this.#deps.clusterId, this.id), "Content-Type": "application/octet-stream" },
+      headers: {
+        ...peerHeaders(this.#deps.localId, this.#deps.clusterId, this.id),
+        "Content-Type": "application/octet-stream",
+        // As etcd: a member that has not applied our addition yet learns where to answer us.
+        ...(this.#deps.localUrls.length > 0 ? { "X-PeerURLs": this.#deps.localUrls.join(",") } : {}),
+      },
     });
     this.#req = req;
     req.on("socket", (socket: Socket) => {

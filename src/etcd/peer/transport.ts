@@ -49,6 +49,8 @@ export interface PeerTransportOptions {
   readonly snapshotTimeoutMs?: number;
   readonly backoff?: BackoffOptions;
   readonly metrics?: PeerMetrics;
+  /** This member's advertised peer URLs, sent with its streams so a member behind on membership can answer. */
+  readonly localUrls?: readonly string[];
   /** Whether `id` was removed from the cluster: its streams get 410, as etcd answers, so it stops. */
   readonly isRemoved?: (id: bigint) => boolean;
   /** Serves the peer URL's other endpoints (etcd's /members, /version, /leases). */
@@ -58,7 +60,8 @@ export interface PeerTransportOptions {
 export type MessageHandler = (m: Message) => void;
 
 export class PeerTransport implements RaftTransport {
-  readonly #opts: Required<Omit<PeerTransportOptions, "metrics" | "otherRequests" | "isRemoved">> & { metrics: PeerMetrics | null };
+  readonly #opts: Required<Omit<PeerTransportOptions, "metrics" | "otherRequests" | "isRemoved" | "localUrls">> & { metrics: PeerMetrics | null };
+  readonly #localUrls: readonly string[];
   readonly #isRemoved: (id: bigint) => boolean;
   #onRemoved: () => void = () => {};
   readonly #otherRequests: ((req: http.IncomingMessage, res: http.ServerResponse) => void) | null;
@@ -87,6 +90,7 @@ export class PeerTransport implements RaftTransport {
     this.#log = options.log.child({ localMemberId: idHex(options.localId) });
     this.#otherRequests = options.otherRequests ?? null;
     this.#isRemoved = options.isRemoved ?? (() => false);
+    this.#localUrls = options.localUrls ?? [];
   }
 
   /** Called, in order per peer, for every message received (stream or snapshot). */
@@ -162,6 +166,7 @@ export class PeerTransport implements RaftTransport {
       reportUnreachable: (pid) => this.#onUnreachable(pid),
       reportSnapshot: (pid, failed) => this.#onSnapshotStatus(pid, failed),
       reportRemoved: () => this.#onRemoved(),
+      localUrls: this.#localUrls,
     });
     this.#peers.set(id, peer);
     if (this.#started) peer.start();
@@ -290,6 +295,13 @@ export class PeerTransport implements RaftTransport {
     if (this.#isRemoved(from)) {
       httpError(res, 410, "the member has been permanently removed from the cluster");
       return;
+    }
+    const urls = String(req.headers["x-peerurls"] ?? "").split(",").filter((u) => u.length > 0);
+    if (!this.#peers.has(from) && urls.length > 0 && from !== this.#opts.localId) {
+      // A member this one does not know yet: it joined after the membership this member has applied
+      // (etcd: "local etcd falls behind of the cluster"). Talk to it, or neither side ever catches up.
+      this.#log.info("added remote peer from its stream", { remotePeerId: fromHex, urls });
+      this.addPeer(from, urls);
     }
     if (!this.#peers.has(from)) {
       this.#log.warn("failed to find remote peer in cluster", { remotePeerId: fromHex });
