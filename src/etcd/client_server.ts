@@ -4,6 +4,7 @@ import * as http from "node:http";
 import type { Env } from "../env/env.js";
 import { listenSniffing, type SniffingServer } from "../platform/node/sniffing_listener.js";
 import { GRPC_OVERHEAD_BYTES } from "./config.js";
+import { rangeRequest } from "./pb.js";
 import { loadEtcdProtos } from "./proto.js";
 import { ETCD_CLUSTER_VERSION, ETCD_VERSION, type EtcdServer } from "./server.js";
 import { withRequestSizes } from "./grpc/common.js";
@@ -89,21 +90,7 @@ async function unhealthyReason(server: EtcdServer): Promise<string> {
   if (server.isLearner) return "";
   let timer: NodeJS.Timeout | undefined;
   try {
-    const read = server.range({
-      key: Buffer.from("health"),
-      range_end: Buffer.alloc(0),
-      limit: "0",
-      revision: "0",
-      sort_order: 0,
-      sort_target: 0,
-      serializable: false,
-      keys_only: false,
-      count_only: true,
-      min_mod_revision: "0",
-      max_mod_revision: "0",
-      min_create_revision: "0",
-      max_create_revision: "0",
-    });
+    const read = server.range(rangeRequest({ key: Buffer.from("health"), count_only: true }));
     // The read goes on after a timeout; its result is then ignored.
     read.catch(() => {});
     const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error("context deadline exceeded")), HEALTH_READ_TIMEOUT_MS)));

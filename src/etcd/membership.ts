@@ -99,6 +99,13 @@ export class Membership {
     return this.#removed.has(id);
   }
 
+  /** Whether `id` is the only voting member (checked on every linearizable read: no sorting, no copies). */
+  isSoleVoter(id: bigint): boolean {
+    let voters = 0;
+    for (const m of this.#members.values()) if (!m.isLearner && ++voters > 1) return false;
+    return voters === 1 && this.#members.get(id)?.isLearner === false;
+  }
+
   confState(): ConfState {
     const ms = this.members();
     return { voters: ms.filter((m) => !m.isLearner).map((m) => m.id), learners: ms.filter((m) => m.isLearner).map((m) => m.id) };

@@ -196,3 +196,22 @@ export interface WatchResponse {
   fragment?: boolean;
   events: EventPb[];
 }
+
+/** A complete RangeRequest (every field set, as a decoded request has them) from the fields that matter. */
+export function rangeRequest(r: Partial<RangeRequest> & { key: Buffer }): RangeRequest {
+  return {
+    range_end: Buffer.alloc(0),
+    limit: "0",
+    revision: "0",
+    sort_order: 0,
+    sort_target: 0,
+    serializable: false,
+    keys_only: false,
+    count_only: false,
+    min_mod_revision: "0",
+    max_mod_revision: "0",
+    min_create_revision: "0",
+    max_create_revision: "0",
+    ...r,
+  };
+}

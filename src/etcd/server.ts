@@ -436,7 +436,7 @@ export class EtcdServer {
     return this.#appliedIndex;
   }
   get commitIndex(): number {
-    return this.#node.status().commit;
+    return this.#node.commitIndex;
   }
   get isLearner(): boolean {
     return this.#membership.member(this.member.id)?.isLearner ?? false;
@@ -493,7 +493,7 @@ export class EtcdServer {
   async #linearizableRead(): Promise<void> {
     // The only voter, leading: nothing is acknowledged before it is applied here, and no other member
     // can commit anything, so the applied state already reflects every acknowledged write.
-    if (this.isLeader && this.#soleVoter()) return;
+    if (this.isLeader && this.#membership.isSoleVoter(this.member.id)) return;
     if (this.#reads.size >= PENDING_READS_MAX) throw ErrTooManyRequests();
     await this.#reads.wait();
     this.#checkRunning();
@@ -896,7 +896,7 @@ export class EtcdServer {
       this.#applyCommitted(rd.committed.slice(early));
       if (rd.readStates.length > 0) this.#reads.onReadStates(rd.readStates);
       this.#node.advance(rd);
-      this.metrics.proposalsCommitted.set(this.#node.status().commit);
+      this.metrics.proposalsCommitted.set(this.#node.commitIndex);
       this.metrics.proposalsApplied.set(this.#appliedIndex);
       this.metrics.proposalsPending.set(this.#waiters.size);
       this.#campaignIfAlone();
@@ -948,17 +948,12 @@ export class EtcdServer {
     const rank = Math.max(0, voters.indexOf(this.member.id));
     const delayMs = (2 * rank + this.#env.rng.nextU32() / 0x1_0000_0000) * this.config.heartbeatIntervalMs;
     this.#env.clock.setTimer(delayMs, () => {
-      if (this.#stopped || this.#node.status().lead !== NONE || this.#node.status().raftState !== "StateFollower") return;
+      const st = this.#node.status();
+      if (this.#stopped || st.lead !== NONE || st.raftState !== "StateFollower") return;
       this.#env.log.info("the leader's process is gone; campaigning without waiting for the election timeout", { leader: id.toString(16), afterMs: Math.round(delayMs) });
       this.#node.campaign();
       this.#wake();
     });
-  }
-
-  #soleVoter(): boolean {
-    let voters = 0;
-    for (const m of this.#membership.members()) if (!m.isLearner && ++voters > 1) return false;
-    return voters === 1 && this.#membership.member(this.member.id)?.isLearner === false;
   }
 
   #checkLeaderGone(): void {

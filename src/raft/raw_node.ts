@@ -234,6 +234,11 @@ export class RawNode {
     if (applied > log.applied) log.appliedTo(applied);
   }
 
+  /** The commit index (status() has it too, but builds every follower's progress on a leader). */
+  get commitIndex(): number {
+    return this.raft.raftLog.committed;
+  }
+
   status(): Status {
     const r = this.raft;
     const progress = new Map<bigint, ProgressStatus>();

@@ -2,31 +2,15 @@
  * The etcd requests both contract implementations send (the in-process one and the etcd v3 client speak
  * the same requests; only the transport differs), and how their answers map onto the contract.
  */
-import type { Compare, KeyValuePb, RangeRequest, ResponseOp, TxnRequest, TxnResponse } from "../../etcd/pb.js";
+import { rangeRequest, type Compare, type KeyValuePb, type RangeRequest, type ResponseOp, type TxnRequest, type TxnResponse } from "../../etcd/pb.js";
+
+export { rangeRequest };
 import { prefixEnd, StorageConflictError, StorageKeyExistsError, StorageNotFoundError, type ListOptions, type StoredItem } from "./contract.js";
 
 const COMPARE_EQUAL = 0;
 const TARGET_MOD = 2;
 const NO_RANGE_END = Buffer.alloc(0);
 
-/** A complete RangeRequest (every field set, as a decoded request has them) from the fields that matter. */
-export function rangeRequest(r: Partial<RangeRequest> & { key: Buffer }): RangeRequest {
-  return {
-    range_end: NO_RANGE_END,
-    limit: "0",
-    revision: "0",
-    sort_order: 0,
-    sort_target: 0,
-    serializable: false,
-    keys_only: false,
-    count_only: false,
-    min_mod_revision: "0",
-    max_mod_revision: "0",
-    min_create_revision: "0",
-    max_create_revision: "0",
-    ...r,
-  };
-}
 
 /** The range of a list: the prefix, from just after `options.after` when continuing, at a revision. */
 export function listRequest(prefix: string, options: ListOptions): RangeRequest {
