@@ -64,6 +64,13 @@ describe("tk8s datastore: a 3-member cluster under real-process faults", { timeo
       t.diagnostic(`leader ${old.leader.name} (term ${old.term}) killed; ${next.leader.name} leads term ${next.term} after ${electedMs} ms`);
       assert.ok(electedMs <= NEW_LEADER_WITHIN_MS, `a new leader took ${electedMs} ms, more than ${NEW_LEADER_WITHIN_MS} ms (5 election timeouts)`);
       assert.ok(next.term > old.term, `the new leader's term ${next.term} is not above the old ${old.term}`);
+      // The survivors saw the leader's process go (its stream closed, its peer URL refuses connections)
+      // and did not wait out an election timeout: the transport said so in their logs.
+      const survivors = c.running().filter((m) => m !== old.leader);
+      assert.ok(
+        survivors.some((m) => /peer's stream closed and its peer URL refuses connections; it is down/.test(m.logText())),
+        "no survivor noticed that the leader's process was gone",
+      );
       await load.waitForAcks(ACKS_PER_PHASE, PHASE_TIMEOUT_MS);
       await old.leader.start();
       await c.waitForLeader({ timeoutMs: NEW_LEADER_WITHIN_MS });
