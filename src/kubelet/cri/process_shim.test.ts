@@ -54,9 +54,11 @@ test("stdin given to a process is the kubelet's to write and close", async () =>
   try {
     const c = await shim.spawn("/bin/cat", [], { ...opts, stdio: ["pipe", "pipe", "ignore"] });
     assert.equal(c.stderr, null);
+    // Listen for "close" before reading: it may come as soon as the output has been read.
+    const end = closed(c);
     c.stdin!.end("hello\n");
     assert.equal(await readAll(c.stdout), "hello\n");
-    assert.deepEqual(await closed(c), { code: 0, signal: null });
+    assert.deepEqual(await end, { code: 0, signal: null });
   } finally {
     shim.close();
   }
