@@ -35,6 +35,7 @@ import { Wal } from "../storage/wal/wal.js";
 import { assert } from "../util/assert.js";
 import { applyReadOnlyTxn, applyRange, applyRequest, type Alarms, type ApplyResult } from "./apply.js";
 import { encodeBackendImage, restoreBackendImage } from "./backend_image.js";
+import { COMMIT_NOTICE_DELAY_MS, CommitNoticeDeferral } from "./commit_notice.js";
 import { checkRaftTiming, parseRetentionMs, QUOTA_BACKEND_BYTES_DEFAULT, requestTimeoutMs, type DatastoreConfig } from "./config.js";
 import {
   ErrBadLeaderTransferee,
@@ -142,6 +143,7 @@ export class EtcdServer {
   readonly #storage: MemoryStorage;
   readonly #node: RawNode;
   readonly #transport: RaftTransport;
+  readonly #commitNotices: CommitNoticeDeferral;
   readonly #observer: MemberObserver | null;
   readonly #reads: LinearizableReads;
   readonly #requestTimeoutMs: number;
@@ -213,6 +215,7 @@ export class EtcdServer {
     this.#storage = parts.storage;
     this.#node = parts.node;
     this.#transport = parts.transport;
+    this.#commitNotices = new CommitNoticeDeferral(env.clock, COMMIT_NOTICE_DELAY_MS, (messages) => this.#transport.send(messages));
     this.#observer = parts.observer;
     this.#membership = parts.membership;
     this.member = parts.member;
@@ -782,6 +785,7 @@ export class EtcdServer {
   #halt(): void {
     this.#stopped = true;
     for (const t of this.#timers.values()) t.cancel();
+    this.#commitNotices.clear();
     this.#watchable.close();
     this.#reads.stop();
     this.#resumeLoop?.();
@@ -929,7 +933,7 @@ export class EtcdServer {
       const metadata = { index: this.#appliedIndex, term: this.#storage.term(this.#appliedIndex), confState: this.#node.status().confState };
       return { ...m, snapshot: { metadata, data: image } };
     });
-    this.#transport.send(out);
+    this.#commitNotices.send(out);
   }
 
   /**
@@ -965,6 +969,7 @@ export class EtcdServer {
 
   #onSoftState(ss: SoftState): void {
     const previous = this.#leaderId;
+    if (ss.raftState !== "StateLeader") this.#commitNotices.clear();
     this.#raftState = ss.raftState;
     this.#leaderId = ss.lead;
     this.#term = this.#node.status().term;

@@ -19,7 +19,7 @@ import type { RaftTransport } from "../../src/etcd/raft_transport.js";
 import type { Message } from "../../src/raft/types.js";
 import { CompareResult, CompareTarget, type Compare, type DeleteRangeResponse, type PutRequest, type TxnResponse } from "../../src/etcd/pb.js";
 import { MemoryBackendMedium } from "../../src/storage/backend/memory_backend.js";
-import { BACKEND_COMMIT_DELAY_MS } from "../../src/storage/backend/backend.js";
+import { BACKEND_BATCH_INTERVAL_MS } from "../../src/storage/backend/backend.js";
 import { EventType, type MvccEvent } from "../../src/storage/mvcc/kv.js";
 import type { KvOutput } from "./kv_model.js";
 import type { KvWriteInput } from "./kv_state_machine.js";
@@ -308,8 +308,8 @@ class EtcdMember implements SimMember {
 
 export interface EtcdMemberOptions {
   /**
-   * The backend commits by itself this long after a write, as LMDB's commit delay (default
-   * BACKEND_COMMIT_DELAY_MS); null: only the server's own commit() calls make backend writes durable,
+   * The backend commits by itself this long after a write, as the real backend's batch interval (default
+   * BACKEND_BATCH_INTERVAL_MS); null: only the server's own commit() calls make backend writes durable,
    * the harshest crash the BackendStore contract allows.
    */
   readonly backendCommitDelayMs?: number | null;
@@ -317,7 +317,7 @@ export interface EtcdMemberOptions {
 
 /** The real member, with a choice of how harshly its backend loses writes in a crash. */
 export function makeEtcdMemberFactory(options: EtcdMemberOptions = {}): SimMemberFactory {
-  const delayMs = options.backendCommitDelayMs === undefined ? BACKEND_COMMIT_DELAY_MS : options.backendCommitDelayMs;
+  const delayMs = options.backendCommitDelayMs === undefined ? BACKEND_BATCH_INTERVAL_MS : options.backendCommitDelayMs;
   return {
     name: delayMs === null ? "etcd-harsh-backend" : "etcd",
     memberIds: (names) => names.map(etcdMemberId),

@@ -3,11 +3,12 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { nodeFileSystem } from "../../platform/node/node_env.js";
+import { nodeClock, nodeFileSystem } from "../../platform/node/node_env.js";
+import { ManualClock } from "../../env/manual_clock.js";
 import { Backend } from "./backend.js";
 import { encodeRevision } from "../mvcc/revision.js";
 
-const env = { fs: nodeFileSystem };
+const env = { fs: nodeFileSystem, clock: nodeClock };
 
 function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), "tk8s-backend-"));
@@ -97,6 +98,65 @@ test("hashAll covers every store and changes with any of them", async () => {
     b.putMeta("consistent_index", "5");
     await b.commit();
     assert.notEqual(b.hashAll(), h2, "meta changes it");
+    await b.close();
+  });
+});
+
+/** Waits (bounded) until LMDB's committed state, as hashAll reads it, differs from `before`. */
+async function committedChange(b: Backend, before: number): Promise<boolean> {
+  for (let i = 0; i < 200; i++) {
+    if (b.hashAll() !== before) return true;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return false;
+}
+
+test("writes gather for the batch interval and then commit together, as etcd's backend batch", async () => {
+  await withDir(async (dir) => {
+    const clock = new ManualClock();
+    const b = await Backend.open({ fs: nodeFileSystem, clock }, dir, { batchIntervalMs: 100 });
+    const empty = b.hashAll();
+    b.putRevision(encodeRevision({ main: 2, sub: 0 }), Buffer.from("v2"));
+    b.putMeta("consistent_index", "2");
+    b.putLease({ id: 7n, ttlSeconds: 60 });
+    assert.equal(b.getRevision(encodeRevision({ main: 2, sub: 0 }))?.toString(), "v2", "pending revision visible");
+    assert.equal(b.getMeta("consistent_index"), "2", "pending meta visible");
+    assert.deepEqual(b.leases(), [{ id: 7n, ttlSeconds: 60 }], "pending lease visible");
+    clock.advance(99);
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(b.hashAll(), empty, "nothing committed before the interval");
+    clock.advance(1);
+    assert.equal(await committedChange(b, empty), true, "committed once the interval ran out");
+    b.removeLease(7n);
+    assert.deepEqual(b.leases(), [], "a pending removal hides the committed lease");
+    await b.close();
+  });
+});
+
+test("a full batch commits at the end of its turn, without waiting for the interval", async () => {
+  await withDir(async (dir) => {
+    const clock = new ManualClock();
+    const b = await Backend.open({ fs: nodeFileSystem, clock }, dir, { batchIntervalMs: 100, batchLimit: 3 });
+    const empty = b.hashAll();
+    for (let i = 1; i <= 3; i++) b.putRevision(encodeRevision({ main: i, sub: 0 }), Buffer.from(`v${i}`));
+    assert.equal(await committedChange(b, empty), true, "the limit was reached: committed with the clock standing still");
+    assert.deepEqual(revisions(b), [1, 2, 3]);
+    await b.close();
+  });
+});
+
+test("range scans merge pending writes in order with committed ones", async () => {
+  await withDir(async (dir) => {
+    const b = await Backend.open(env, dir);
+    for (const main of [1, 3, 5]) b.putRevision(encodeRevision({ main, sub: 0 }), Buffer.from(`v${main}`));
+    await b.commit();
+    b.putRevision(encodeRevision({ main: 4, sub: 0 }), Buffer.from("v4"));
+    b.putRevision(encodeRevision({ main: 6, sub: 0 }), Buffer.from("v6"));
+    b.removeRevision(encodeRevision({ main: 3, sub: 0 }));
+    assert.deepEqual(revisions(b), [1, 4, 5, 6]);
+    const some: number[] = [];
+    b.forEachRevision(encodeRevision({ main: 2, sub: 0 }), encodeRevision({ main: 6, sub: 0 }), (k) => void some.push(Number(k.readBigUInt64BE(0))));
+    assert.deepEqual(some, [4, 5]);
     await b.close();
   });
 });

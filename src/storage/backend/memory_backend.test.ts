@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { nodeFileSystem } from "../../platform/node/node_env.js";
+import { nodeClock, nodeFileSystem } from "../../platform/node/node_env.js";
 import { Backend, type BackendStore } from "./backend.js";
 import { MemoryBackendMedium } from "./memory_backend.js";
 import { encodeRevision } from "../mvcc/revision.js";
@@ -84,7 +84,7 @@ test("hashAll reads committed data only and two backends with the same history h
 test("hashAll equals the LMDB Backend's over the same writes, so a simulated member compares with a real one", async () => {
   const root = mkdtempSync(join(tmpdir(), "tk8s-membackend-"));
   try {
-    const real = await Backend.open({ fs: nodeFileSystem }, join(root, "backend"));
+    const real = await Backend.open({ fs: nodeFileSystem, clock: nodeClock }, join(root, "backend"));
     const mem = new MemoryBackendMedium().open("/backend");
     for (const x of [real, mem] as BackendStore[]) {
       for (let main = 1; main <= 40; main++) x.putRevision(rev(main), Buffer.from(`value-${main}`));

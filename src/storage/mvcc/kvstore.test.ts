@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ManualClock } from "../../env/manual_clock.js";
 import { MemoryLogger } from "../../env/memory_logger.js";
-import { nodeFileSystem } from "../../platform/node/node_env.js";
+import { nodeClock, nodeFileSystem } from "../../platform/node/node_env.js";
 import { Backend } from "../backend/backend.js";
 import { CompactedError, FutureRevisionError } from "./errors.js";
 import { EventType, keyToIndex, type MvccEvent } from "./kv.js";
@@ -20,7 +20,7 @@ const prefix = (s: string) => ({ key: keyToIndex(k(s)), end: keyToIndex(k(s.slic
 async function withStore(fn: (s: KVStore, dir: string) => Promise<void> | void): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "tk8s-mvcc-"));
   try {
-    const backend = await Backend.open({ fs: nodeFileSystem }, dir);
+    const backend = await Backend.open({ fs: nodeFileSystem, clock: nodeClock }, dir);
     const s = KVStore.restore(env, backend);
     await fn(s, dir);
     await s.compactionsDone();
@@ -123,7 +123,7 @@ test("compaction removes superseded revisions from the backend but keeps what re
 test("a restored store has the same keys, revisions and hash as before the restart", async () => {
   const dir = mkdtempSync(join(tmpdir(), "tk8s-mvcc-"));
   try {
-    const s = KVStore.restore(env, await Backend.open({ fs: nodeFileSystem }, dir));
+    const s = KVStore.restore(env, await Backend.open({ fs: nodeFileSystem, clock: nodeClock }, dir));
     put(s, "a", "1");
     put(s, "b", "1");
     del(s, one("a"));
@@ -132,7 +132,7 @@ test("a restored store has the same keys, revisions and hash as before the resta
     const hashBefore = s.hashKV(0);
     await s.compactionsDone();
     await s.backend.close();
-    const reopened = KVStore.restore(env, await Backend.open({ fs: nodeFileSystem }, dir));
+    const reopened = KVStore.restore(env, await Backend.open({ fs: nodeFileSystem, clock: nodeClock }, dir));
     assert.equal(reopened.currentRevision, s.currentRevision);
     assert.equal(reopened.compactRevision, 3);
     assert.deepEqual(reopened.range({ key: "\0", end: "\0" }).kvs.map((kv) => kv.key.toString()), ["b", "c"]);
@@ -215,7 +215,7 @@ test("a watcher that refuses events is caught up from the backend without loss o
 test("restore attaches each live key to the lease of its latest revision, and no deleted key", async () => {
   const dir = mkdtempSync(join(tmpdir(), "tk8s-mvcc-"));
   try {
-    const s = KVStore.restore(env, await Backend.open({ fs: nodeFileSystem }, dir));
+    const s = KVStore.restore(env, await Backend.open({ fs: nodeFileSystem, clock: nodeClock }, dir));
     put(s, "a", "1", 7n);
     put(s, "b", "1", 7n);
     put(s, "b", "2"); // b's latest revision has no lease
@@ -224,7 +224,7 @@ test("restore attaches each live key to the lease of its latest revision, and no
     put(s, "d", "1", 8n);
     await s.backend.close();
     const attached: string[] = [];
-    const reopened = KVStore.restore(env, await Backend.open({ fs: nodeFileSystem }, dir), { attach: (lease, key) => void attached.push(`${key}@${lease}`), detach: () => {}, leaseOf: () => 0n });
+    const reopened = KVStore.restore(env, await Backend.open({ fs: nodeFileSystem, clock: nodeClock }, dir), { attach: (lease, key) => void attached.push(`${key}@${lease}`), detach: () => {}, leaseOf: () => 0n });
     assert.deepEqual(attached.sort(), ["a@7", "d@8"]);
     await reopened.backend.close();
   } finally {
