@@ -12,6 +12,7 @@ const COMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
   server: async () => (await import("./server.js")).addServerCommand,
   agent: async () => (await import("./agent.js")).addAgentCommand,
   token: async () => (await import("./token.js")).addTokenCommand,
+  image: async () => (await import("./image.js")).addImageCommand,
 };
 
 /** The CLI; with `only`, just that subcommand (the others' modules stay unloaded). */
