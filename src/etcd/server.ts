@@ -40,6 +40,8 @@ import { checkRaftTiming, parseRetentionMs, QUOTA_BACKEND_BYTES_DEFAULT, request
 import {
   ErrBadLeaderTransferee,
   ErrLearnerNotReady,
+  ErrMemberNotFound,
+  ErrMemberNotLearner,
   ErrMemberBadURLs,
   ErrNoLeader,
   ErrNoSpace,
@@ -105,6 +107,33 @@ export interface MemberEdges {
    * (default: GET <peer URL>/members over HTTP, as etcd). The simulator answers from its own members.
    */
   fetchCluster?: (peerUrls: readonly string[]) => Promise<{ clusterId: bigint; members: Member[] }>;
+  /**
+   * How a follower asks the leader to act for it — lease keep-alives and TTLs, learner promotion (default:
+   * POST <leader's peer URL><path> over HTTP, as etcd). The simulator delivers it to the leader's
+   * `answerLeaderRequest` directly.
+   */
+  leaderRequest?: (leaderPeerUrl: string, path: string, request: LeaderRequest) => Promise<LeaderReply>;
+}
+
+/** A request a follower sends the leader over the peer URL. */
+export interface LeaderRequest {
+  readonly clusterIdHex: string;
+  readonly body: string;
+}
+
+export interface LeaderReply {
+  readonly status: number;
+  readonly text: string;
+}
+
+async function httpLeaderRequest(leaderPeerUrl: string, path: string, request: LeaderRequest): Promise<LeaderReply> {
+  const res = await fetch(new URL(path, leaderPeerUrl), {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-Etcd-Cluster-ID": request.clusterIdHex },
+    body: request.body,
+    signal: AbortSignal.timeout(LEADER_REQUEST_TIMEOUT_MS),
+  });
+  return { status: res.status, text: await res.text() };
 }
 
 interface Waiter {
@@ -145,6 +174,7 @@ export class EtcdServer {
   readonly #transport: RaftTransport;
   readonly #commitNotices: CommitNoticeDeferral;
   readonly #observer: MemberObserver | null;
+  readonly #leaderRequest: (leaderPeerUrl: string, path: string, request: LeaderRequest) => Promise<LeaderReply>;
   readonly #reads: LinearizableReads;
   readonly #requestTimeoutMs: number;
   #membership: Membership;
@@ -198,6 +228,7 @@ export class EtcdServer {
       node: RawNode;
       transport: RaftTransport;
       observer: MemberObserver | null;
+      leaderRequest: ((leaderPeerUrl: string, path: string, request: LeaderRequest) => Promise<LeaderReply>) | null;
       membership: Membership;
       member: MemberInfo;
       clusterId: bigint;
@@ -217,6 +248,7 @@ export class EtcdServer {
     this.#transport = parts.transport;
     this.#commitNotices = new CommitNoticeDeferral(env.clock, COMMIT_NOTICE_DELAY_MS, (messages) => this.#transport.send(messages));
     this.#observer = parts.observer;
+    this.#leaderRequest = parts.leaderRequest ?? httpLeaderRequest;
     this.#membership = parts.membership;
     this.member = parts.member;
     this.clusterId = parts.clusterId;
@@ -369,6 +401,7 @@ export class EtcdServer {
       node,
       transport,
       observer: edges.observer ?? null,
+      leaderRequest: edges.leaderRequest ?? null,
       membership,
       member: identity.member,
       clusterId: identity.clusterId,
@@ -583,50 +616,60 @@ export class EtcdServer {
 
   /** Forwards a lease request to the leader's peer URL (etcd's /leases endpoints). */
   async #askLeader<T>(path: string, body: object): Promise<T> {
+    const reply = await this.#postToLeader(path, body, "lease");
+    if (reply.status !== 200) {
+      this.#env.log.warn("the leader refused a lease request", { path, leader: this.#leaderId.toString(16), status: reply.status });
+      throw ErrNoLeader();
+    }
+    return JSON.parse(reply.text) as T;
+  }
+
+  /** Asks the leader to act for this member; ErrNoLeader when there is none or it cannot be reached. */
+  async #postToLeader(path: string, body: object, what: string): Promise<LeaderReply> {
     const leader = this.#membership.member(this.#leaderId);
     if (this.#leaderId === NONE || leader === undefined || leader.peerUrls.length === 0) throw ErrNoLeader();
     try {
-      const res = await fetch(new URL(path, leader.peerUrls[0]), {
-        method: "POST",
-        headers: { "Content-Type": "application/json", "X-Etcd-Cluster-ID": this.clusterId.toString(16) },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(LEADER_REQUEST_TIMEOUT_MS),
-      });
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      return (await res.json()) as T;
+      return await this.#leaderRequest(leader.peerUrls[0]!, path, { clusterIdHex: this.clusterId.toString(16), body: JSON.stringify(body) });
     } catch (err) {
-      this.#env.log.warn("could not reach the leader for a lease request", { path, leader: this.#leaderId.toString(16), error: err instanceof Error ? err.message : String(err) });
+      this.#env.log.warn(`could not reach the leader for a ${what} request`, { path, leader: this.#leaderId.toString(16), error: err instanceof Error ? err.message : String(err) });
       throw ErrNoLeader();
     }
   }
 
-  /** The leader's side of #askLeader. */
-  #serveLeaseRequest(path: string, req: http.IncomingMessage, res: http.ServerResponse): void {
-    readSmallBody(req, (body) => {
-      if (body === null || !this.isLeader || req.headers["x-etcd-cluster-id"] !== this.clusterId.toString(16)) {
-        res.writeHead(body === null ? 413 : 412, { "Content-Type": "text/plain" });
-        res.end(body === null ? "request too large\n" : "not the leader of this cluster\n");
-        return;
-      }
+  /**
+   * The leader's side of a follower's request (etcd's peer endpoints /leases, /leases/internal and
+   * /members/promote/<id>): 412 when this member is not the leader of that cluster.
+   */
+  async answerLeaderRequest(path: string, request: LeaderRequest): Promise<LeaderReply> {
+    if (!this.isLeader || request.clusterIdHex !== this.clusterId.toString(16)) return { status: 412, text: "not the leader of this cluster\n" };
+    if (path === "/leases" || path === "/leases/internal") {
       let id: bigint;
       try {
-        id = BigInt((JSON.parse(body) as { ID: string }).ID);
+        id = BigInt((JSON.parse(request.body) as { ID: string }).ID);
       } catch {
-        res.writeHead(400, { "Content-Type": "text/plain" });
-        res.end("bad lease request\n");
-        return;
+        return { status: 400, text: "bad lease request\n" };
       }
-      void (path === "/leases" ? this.renewLease(id).then((TTL) => ({ TTL })) : this.leaseTimeToLive(id)).then(
-        (out) => {
-          res.writeHead(200, { "Content-Type": "application/json" });
-          res.end(JSON.stringify(out));
-        },
-        () => {
-          res.writeHead(503, { "Content-Type": "text/plain" });
-          res.end("unavailable\n");
-        },
-      );
-    });
+      try {
+        const out = path === "/leases" ? { TTL: await this.renewLease(id) } : await this.leaseTimeToLive(id);
+        return { status: 200, text: JSON.stringify(out) };
+      } catch {
+        return { status: 503, text: "unavailable\n" };
+      }
+    }
+    if (path.startsWith("/members/promote/")) {
+      const idHex = path.slice("/members/promote/".length);
+      if (!/^[0-9a-f]{1,16}$/.test(idHex)) return { status: 400, text: "bad member id\n" };
+      try {
+        const members = await this.promoteMember(BigInt(`0x${idHex}`));
+        return { status: 200, text: JSON.stringify(members.map((m) => ({ ...memberToJson(m), id: m.id.toString(16) }))) };
+      } catch (err) {
+        // As etcd's peer promote handler: 404 for an unknown member, 412 for one that cannot be promoted.
+        const message = err instanceof Error ? err.message : String(err);
+        const status = message === ErrMemberNotFound().message ? 404 : message === ErrLearnerNotReady().message || message === ErrMemberNotLearner().message ? 412 : 503;
+        return { status, text: `${message}\n` };
+      }
+    }
+    return { status: 404, text: "404 page not found\n" };
   }
 
   // ---- membership (etcdctl member add/remove/promote/update/list, move-leader) ----
@@ -650,14 +693,23 @@ export class EtcdServer {
     this.#checkRunning();
     const bad = this.#membership.checkPromote(id);
     if (bad !== null) throw bad;
-    if (this.isLeader) {
-      // Promote only a learner that has caught up, or the quorum would wait on it.
-      const st = this.#node.status();
-      const pr = st.progress.get(id);
-      if (pr === undefined || pr.match < st.commit * LEARNER_READY_PERCENT) throw ErrLearnerNotReady();
-    }
+    // Only the leader knows how far the learner has got: a follower asks it to promote (etcd's
+    // /members/promote peer endpoint), so the readiness check is never skipped.
+    if (!this.isLeader) return this.#promoteThroughLeader(id);
+    // Promote only a learner that has caught up, or the quorum would wait on it.
+    const st = this.#node.status();
+    const pr = st.progress.get(id);
+    if (pr === undefined || pr.match < st.commit * LEARNER_READY_PERCENT) throw ErrLearnerNotReady();
     const m = this.#membership.member(id)!;
     return this.#proposeConfChange({ type: "ConfChangeAddNode", nodeId: id, context: encodeMemberContext({ ...m, isLearner: false }) }, { ...m, isLearner: false });
+  }
+
+  async #promoteThroughLeader(id: bigint): Promise<Member[]> {
+    const reply = await this.#postToLeader(`/members/promote/${id.toString(16)}`, {}, "promote");
+    if (reply.status === 200) return this.members();
+    // The leader's refusal, in etcd's words (412 with the error, 404 for an unknown member).
+    for (const err of [ErrLearnerNotReady(), ErrMemberNotLearner(), ErrMemberNotFound()]) if (reply.text.trim() === err.message) throw err;
+    throw ErrNoLeader();
   }
 
   async updateMember(id: bigint, peerUrls: readonly string[]): Promise<Member[]> {
@@ -1216,8 +1268,14 @@ export class EtcdServer {
       res.end(JSON.stringify(this.members().map((m) => ({ ...memberToJson(m), id: m.id.toString(16) }))));
       return;
     }
-    if (req.method === "POST" && (path === "/leases" || path === "/leases/internal")) {
-      this.#serveLeaseRequest(path, req, res);
+    if (req.method === "POST" && path !== undefined && (path === "/leases" || path === "/leases/internal" || path.startsWith("/members/promote/"))) {
+      readSmallBody(req, (body) => {
+        const answer = body === null ? Promise.resolve({ status: 413, text: "request too large\n" }) : this.answerLeaderRequest(path, { clusterIdHex: String(req.headers["x-etcd-cluster-id"] ?? ""), body });
+        void answer.then((reply) => {
+          res.writeHead(reply.status, { "Content-Type": reply.status === 200 ? "application/json" : "text/plain" });
+          res.end(reply.text);
+        });
+      });
       return;
     }
     if (req.method === "GET" && path === "/version") {

@@ -164,6 +164,33 @@ for (const kind of targets()) {
       assert.ok(removal.exitedByItself, `the removed member kept running for ${removal.waitedMs} ms; etcd's stops itself ("the member has been permanently removed from the cluster")`);
     });
 
+    it("promote, asked of a follower, is decided by the leader: an unstarted learner is not in sync, a voter is not a learner, an unknown ID is not found", { timeout: CASE_TIMEOUT_MS }, async () => {
+      const c = live();
+      const leader = await c.waitForLeader({ timeoutMs: NEW_LEADER_WITHIN_MS });
+      const follower = c.running().find((m) => m !== leader.leader)!;
+      // etcd refuses reconfiguration until every voter has been connected for 5 s ("unhealthy cluster").
+      let add = await etcdctl(leader.leader.clientUrl, ["member", "add", "learner1", "--learner", "--peer-urls=http://127.0.0.1:9"]);
+      for (let i = 0; i < 30 && add.code !== 0 && /unhealthy cluster/.test(add.stderr); i++) {
+        await new Promise((r) => setTimeout(r, 500));
+        add = await etcdctl(leader.leader.clientUrl, ["member", "add", "learner1", "--learner", "--peer-urls=http://127.0.0.1:9"]);
+      }
+      assert.equal(add.code, 0, add.stderr);
+      const id = toBigInt((await c.memberList(follower)).members.find((m) => (m.peerURLs ?? []).includes("http://127.0.0.1:9"))!.ID);
+      // The follower has no view of the learner's progress: only the leader can tell it is not caught up.
+      const notReady = await etcdctl(follower.clientUrl, ["member", "promote", id.toString(16)]);
+      assert.notEqual(notReady.code, 0);
+      assert.match(notReady.stderr, /etcdserver: can only promote a learner member which is in sync with leader/);
+      const voter = await etcdctl(follower.clientUrl, ["member", "promote", (await c.memberId(follower.name, follower)).toString(16)]);
+      assert.notEqual(voter.code, 0);
+      assert.match(voter.stderr, /etcdserver: can only promote a learner member/);
+      const unknown = await etcdctl(follower.clientUrl, ["member", "promote", "1234abcd"]);
+      assert.notEqual(unknown.code, 0);
+      assert.match(unknown.stderr, /etcdserver: member not found/);
+      const removed = await etcdctl(follower.clientUrl, ["member", "remove", id.toString(16)]);
+      assert.equal(removed.code, 0, removed.stderr);
+      assert.equal((await c.memberList()).members.length, c.members().length, "the learner is gone");
+    });
+
     it("member remove of the leader: the removed leader stops and the remaining members elect a new leader and keep serving", { timeout: CASE_TIMEOUT_MS }, async (t) => {
       const c = live();
       const old = await c.waitForLeader({ timeoutMs: NEW_LEADER_WITHIN_MS });

@@ -10,7 +10,7 @@
  * Errors: only those etcd returns before a request is proposed (too many requests, request too large)
  * are `fail`; everything else after the call may have been proposed, so the client records `unknown`.
  */
-import { EtcdServer, memberIdFor } from "../../src/etcd/server.js";
+import { EtcdServer, memberIdFor, type LeaderReply, type LeaderRequest } from "../../src/etcd/server.js";
 import type { Member } from "../../src/etcd/membership.js";
 import { defaultConfig } from "../../src/etcd/config.js";
 import { toKeyRange, type ApplyResult } from "../../src/etcd/apply.js";
@@ -104,6 +104,18 @@ function simulatedFetchCluster(directory: Map<string, unknown>): (peerUrls: read
       return { clusterId: server.clusterId, members: server.members() };
     }
     throw new Error(`Cannot start: --initial-cluster-state=existing, but no running member answered (${errors.join("; ")})`);
+  };
+}
+
+/**
+ * A follower asks the leader to act for it (EtcdServer's `leaderRequest` edge; a POST to the leader's peer
+ * URL in a real cluster): delivered to the simulated leader's server, or refused if it is down.
+ */
+function simulatedLeaderRequest(directory: Map<string, unknown>): (leaderPeerUrl: string, path: string, request: LeaderRequest) => Promise<LeaderReply> {
+  return async (leaderPeerUrl, path, request) => {
+    const server = directory.get(new URL(leaderPeerUrl).hostname);
+    if (!(server instanceof EtcdServer) || server.stopped) throw new Error(`${leaderPeerUrl}: connect ECONNREFUSED`);
+    return server.answerLeaderRequest(path, request);
   };
 }
 
@@ -383,6 +395,7 @@ async function startEtcdMember(ctx: SimMemberContext, backendCommitDelayMs: numb
         transport,
         observer,
         fetchCluster: simulatedFetchCluster(ctx.directory),
+        leaderRequest: simulatedLeaderRequest(ctx.directory),
       });
     const server = ctx.joining ? await open().catch(joinLater) : await open();
     opened = server;
