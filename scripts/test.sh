@@ -11,6 +11,8 @@ command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
 command -v script >/dev/null 2>&1 || need_pkgs+=(bsdutils)
 # The datastore partition test puts members in network namespaces (ip netns, veth, bridge).
 command -v ip >/dev/null 2>&1 || need_pkgs+=(iproute2)
+# The pod network loads br_netfilter where it is not loaded yet.
+command -v modprobe >/dev/null 2>&1 || need_pkgs+=(kmod)
 command -v containerd >/dev/null 2>&1 && command -v runc >/dev/null 2>&1 && [ -x /usr/lib/cni/bridge ] && [ -x /bin/busybox ] && command -v iptables >/dev/null 2>&1 || need_pkgs+=(containerd runc containernetworking-plugins busybox-static iptables)
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   echo "installing Debian packages: ${need_pkgs[*]}"
