@@ -233,6 +233,14 @@ export class Peer {
     for (const r of this.#snapshotReqs) r.destroy();
   }
 
+  /** Dials at once if this stream is down and waiting out a backoff (the peer was seen alive). */
+  dialNow(): void {
+    if (this.#stopped || this.#redial === null) return;
+    this.#redial.cancel();
+    this.#backoff.reset();
+    this.#dial();
+  }
+
   #dial(): void {
     if (this.#stopped) return;
     this.#redial = null;

@@ -323,3 +323,24 @@ test("transport: handing it a local message is a programmer error", async () => 
   const a = member(1n, await freePort());
   assert.throws(() => a.t.send([message({ type: "MsgHup", to: 2n })]), { name: "AssertionError" });
 });
+
+test("transport: a peer that comes back and dials in is dialled back at once, not after the grown backoff", async () => {
+  const [pa, pb] = await freePorts(2);
+  // A long backoff, so only the immediate redial can make the stream active within the wait below.
+  const a = member(1n, pa!, { backoff: { initialMs: 5_000, maxMs: 5_000 } });
+  const b = member(2n, pb!);
+  a.t.addPeer(b.id, [b.url]);
+  b.t.addPeer(a.id, [a.url]);
+  await a.t.start();
+  try {
+    // b is down: a's first dial fails and a waits out its 5 s backoff.
+    await waitFor(() => a.log.records.some((r) => r.msg === "failed to dial peer"), "a's dial to the stopped b fails");
+    await b.t.start();
+    await waitFor(() => b.t.isActive(a.id), "b -> a active");
+    await waitFor(() => a.t.isActive(b.id), "a -> b active again once b dialled in", 2_000);
+    a.t.send([app(a.id, b.id, 1)]);
+    await waitFor(() => b.received.length === 1, "b receives from a");
+  } finally {
+    await stopAll([a, b]);
+  }
+});

@@ -311,6 +311,9 @@ export class PeerTransport implements RaftTransport {
     const previous = this.#inbound.get(from);
     if (previous !== undefined) previous.socket.destroy();
     this.#inbound.set(from, req);
+    // The peer is up (it just dialled us): dial it back now rather than when a backoff grown while it was
+    // down runs out (up to seconds), so a restarted member hears the leader at once.
+    this.#peers.get(from)?.dialNow();
     req.socket.setNoDelay(true);
     res.writeHead(200, { "Content-Type": "application/octet-stream", "X-Server-Version": "3.5.0" });
     res.flushHeaders();
