@@ -53,10 +53,28 @@ export function refName(ref: string): string {
  * untyped: maps merge, lists are atomic).
  */
 export function resolveSchema(schema: Schema | undefined, defs: Definitions): Schema | undefined {
-  let s = schema;
+  if (schema === undefined) return undefined;
+  // Schemas and definitions are never changed once built, so a resolution holds for as long as both
+  // objects live; remembering it spares the field manager and validation a merge per visited node.
+  let byDefs = resolved.get(defs);
+  if (byDefs === undefined) {
+    byDefs = new WeakMap();
+    resolved.set(defs, byDefs);
+  }
+  const known = byDefs.get(schema);
+  if (known !== undefined) return known;
+  const out = resolveUncached(schema, defs);
+  if (out !== undefined) byDefs.set(schema, out);
+  return out;
+}
+
+const resolved = new WeakMap<Definitions, WeakMap<Schema, Schema>>();
+
+function resolveUncached(schema: Schema, defs: Definitions): Schema | undefined {
+  let s: Schema | undefined = schema;
   for (let depth = 0; s !== undefined && depth < 16; depth++) {
     if (s.$ref !== undefined) {
-      const target = defs[refName(s.$ref)];
+      const target: Schema | undefined = defs[refName(s.$ref)];
       if (target === undefined) return undefined;
       // Extensions on the referring schema (a list's merge key) win over the target's.
       const { $ref: _ref, ...rest } = s;
@@ -64,7 +82,7 @@ export function resolveSchema(schema: Schema | undefined, defs: Definitions): Sc
       continue;
     }
     if (s.allOf !== undefined && s.allOf.length === 1) {
-      const { allOf, ...rest } = s;
+      const { allOf, ...rest }: Schema = s;
       s = { ...allOf[0]!, ...rest };
       continue;
     }

@@ -42,6 +42,17 @@ const UNTYPED_LIST: Atom = { kind: "list", atomic: true, keys: [], item: undefin
 export function schemaAtom(schema: Schema | undefined, defs: Definitions): Atom | undefined {
   const s = resolveSchema(schema, defs);
   if (s === undefined) return undefined;
+  // Resolved schemas are shared and never changed (see resolveSchema): one atom per schema.
+  const known = atoms.get(s);
+  if (known !== undefined) return known;
+  const atom = atomOfResolved(s);
+  if (atom !== undefined) atoms.set(s, atom);
+  return atom;
+}
+
+const atoms = new WeakMap<Schema, Atom>();
+
+function atomOfResolved(s: Schema): Atom | undefined {
   if (s.type === "array" || s.items !== undefined) return listAtom(s);
   if (s.type === "object" || s.properties !== undefined || typeof s.additionalProperties === "object") {
     return {
