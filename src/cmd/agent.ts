@@ -17,8 +17,9 @@ import { NodeAgent } from "../kubelet/node_agent.js";
 import { newNodeEnv, type LogLevel } from "../platform/node/node_env.js";
 import { defaultHostAddress, duration, port, waitForNodeReady } from "./flags.js";
 import { untilShutdownSignal } from "./signals.js";
+import { addRuntimeFlags, runtimeOptions, type RuntimeFlags } from "./components.js";
 
-interface AgentFlags {
+interface AgentFlags extends RuntimeFlags {
   server: string;
   token?: string;
   tokenFile?: string;
@@ -32,9 +33,9 @@ interface AgentFlags {
 }
 
 export function addAgentCommand(program: Command): void {
-  program
+  const command = program
     .command("agent")
-    .description("join this machine to a cluster as a node: a kubelet with the built-in process runtime")
+    .description("join this machine to a cluster as a node: a kubelet on containerd (CRI), or the built-in process runtime where none answers")
     .requiredOption("--server <url>", "the API server to join (https://host:port)")
     .option("--token <token>", "the join token (the server's <data dir>/node-token)")
     .option("--token-file <path>", "read the join token from this file")
@@ -44,7 +45,8 @@ export function addAgentCommand(program: Command): void {
     .option("--kubelet-port <port>", "the kubelet's HTTPS port (0: any free port)", port, 10250)
     .option("--bind-address <ip>", "the address the kubelet serves HTTPS on", "0.0.0.0")
     .option("--bootstrap-timeout <duration>", "how long to wait for the node's certificate to be approved and signed", duration, 300_000)
-    .addOption(new Option("--log-level <level>", "log level").choices(["debug", "info", "warn", "error"]).default("info"))
+    .addOption(new Option("--log-level <level>", "log level").choices(["debug", "info", "warn", "error"]).default("info"));
+  addRuntimeFlags(command)
     .action(async (flags: AgentFlags) => {
       await runAgent(flags);
     });
@@ -93,6 +95,8 @@ async function runAgent(flags: AgentFlags): Promise<void> {
     tls: { certPem: credentials.serving.certPem, keyPem: credentials.serving.keyPem, caPem: credentials.caPem },
     kubeletPort: flags.kubeletPort,
     bindAddress: flags.bindAddress,
+    ...runtimeOptions(flags),
+    progress,
   });
   await agent.start();
   progress(`kubelet started; node ${nodeName} registered with ${server.origin}`);

@@ -13,10 +13,64 @@ import { loadKubeconfig } from "../client/kubeconfig.js";
 import { LeaderElector } from "../client/leader_election.js";
 import { RestClient } from "../client/rest_client.js";
 import { ControllerManager } from "../controllers/manager.js";
-import { NodeAgent } from "../kubelet/node_agent.js";
+import { DEFAULT_CLUSTER_DOMAIN, DEFAULT_CNI_BIN_DIR, DEFAULT_CNI_CONF_DIR, DEFAULT_RESOLV_CONF, NodeAgent } from "../kubelet/node_agent.js";
 import { newNodeEnv, type LogLevel } from "../platform/node/node_env.js";
 import { KubeScheduler } from "../scheduler/kube_scheduler.js";
-import { waitForNodeReady } from "./flags.js";
+import { DEFAULT_CONTAINER_RUNTIME_ENDPOINT } from "../kubelet/cri/remote/endpoint.js";
+import { RUNTIME_REQUEST_TIMEOUT_MS } from "../kubelet/cri/remote/remote_runtime.js";
+import { duration, waitForNodeReady } from "./flags.js";
+import { Option, type Command } from "commander";
+
+/** The container runtime flags of `tk8s server` and `tk8s agent` (upstream kubelet's names). */
+export interface RuntimeFlags {
+  containerRuntimeEndpoint: string;
+  imageServiceEndpoint?: string;
+  runtimeRequestTimeout: number;
+  cniConfDir: string;
+  cniBinDir: string;
+  clusterDns?: string;
+  clusterDomain: string;
+  resolvConf: string;
+}
+
+/** What the runtime flags give the node agent. */
+export interface NodeRuntimeOptions {
+  readonly runtimeEndpoint: string;
+  readonly imageServiceEndpoint?: string;
+  readonly runtimeRequestTimeoutMs: number;
+  readonly cniConfDir: string;
+  readonly cniBinDir: string;
+  readonly clusterDNS: readonly string[];
+  readonly clusterDomain: string;
+  readonly resolvConf: string;
+}
+
+/** Adds --container-runtime-endpoint, --image-service-endpoint and --runtime-request-timeout to a command. */
+export function addRuntimeFlags(command: Command): Command {
+  return command
+    .option("--container-runtime-endpoint <endpoint>", "the CRI runtime's socket (containerd); when nothing answers there, pods run on the built-in process runtime", DEFAULT_CONTAINER_RUNTIME_ENDPOINT)
+    .option("--image-service-endpoint <endpoint>", "the CRI image service's socket (default: the runtime's)")
+    .addOption(new Option("--runtime-request-timeout <duration>", "the deadline of each CRI call, except long-running ones (pulls, logs, exec, attach)").argParser(duration).default(RUNTIME_REQUEST_TIMEOUT_MS, "2m"))
+    .option("--cni-conf-dir <path>", "containerd's CNI conf_dir: the node's pod network config is written there once the node has a pod CIDR", DEFAULT_CNI_CONF_DIR)
+    .option("--cni-bin-dir <path>", "containerd's CNI bin_dir (bridge, host-local, portmap, loopback)", DEFAULT_CNI_BIN_DIR)
+    .option("--cluster-dns <ips>", "comma-separated DNS server IPs for pods with dnsPolicy ClusterFirst (none: they get the host's resolv.conf)")
+    .option("--cluster-domain <domain>", "the cluster's DNS domain, in pods' search paths", DEFAULT_CLUSTER_DOMAIN)
+    .option("--resolv-conf <path>", "the resolver config pods with dnsPolicy Default get (\"\": none)", DEFAULT_RESOLV_CONF);
+}
+
+/** The node agent options the runtime flags give. */
+export function runtimeOptions(flags: RuntimeFlags): NodeRuntimeOptions {
+  return {
+    runtimeEndpoint: flags.containerRuntimeEndpoint,
+    ...(flags.imageServiceEndpoint === undefined ? {} : { imageServiceEndpoint: flags.imageServiceEndpoint }),
+    runtimeRequestTimeoutMs: flags.runtimeRequestTimeout,
+    cniConfDir: flags.cniConfDir,
+    cniBinDir: flags.cniBinDir,
+    clusterDNS: (flags.clusterDns ?? "").split(",").map((s) => s.trim()).filter((s) => s !== ""),
+    clusterDomain: flags.clusterDomain,
+    resolvConf: flags.resolvConf,
+  };
+}
 
 /** Everything the components need. */
 export interface ComponentsConfig {
@@ -36,6 +90,7 @@ export interface ComponentsConfig {
     readonly rootDir: string;
     readonly kubeletPort: number;
     readonly serving: { readonly certPem: string; readonly keyPem: string };
+    readonly runtime: NodeRuntimeOptions;
   };
 }
 
@@ -100,6 +155,8 @@ export async function startComponents(cfg: ComponentsConfig, progress: (line: st
       rootDir: a.rootDir,
       tls: { certPem: a.serving.certPem, keyPem: a.serving.keyPem, caPem: cfg.ca.certPem },
       kubeletPort: a.kubeletPort,
+      ...a.runtime,
+      progress,
     });
     await agent.start();
     progress(`kubelet started; node ${a.nodeName} registered`);

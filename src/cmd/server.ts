@@ -27,7 +27,7 @@ import { EmbeddedStorage } from "../apiserver/storage/embedded_storage.js";
 import { EtcdV3Storage } from "../apiserver/storage/etcd_v3_storage.js";
 import { newMachinery, newOpenApiServer } from "../apiserver/wiring.js";
 import { randomBytes } from "node:crypto";
-import { startComponents, type ComponentsConfig } from "./components.js";
+import { addRuntimeFlags, runtimeOptions, startComponents, type ComponentsConfig, type RuntimeFlags } from "./components.js";
 import type { ApiError } from "../api/status.js";
 import { bootstrapTokenSecret, newBootstrapToken, type BootstrapToken } from "../apiserver/auth/bootstrap_token.js";
 import { formatJoinToken, parseJoinToken } from "../join/join_token.js";
@@ -36,7 +36,7 @@ import { NODES_GROUP } from "../apiserver/auth/authorizer.js";
 import { loadKubeconfig } from "../client/kubeconfig.js";
 import { RestClient } from "../client/rest_client.js";
 
-interface ServerFlags {
+interface ServerFlags extends RuntimeFlags {
   dataDir: string;
   nodeName?: string;
   kubeletPort: number;
@@ -58,7 +58,7 @@ interface ServerFlags {
 }
 
 export function addServerCommand(program: Command): void {
-  program
+  const command = program
     .command("server")
     .description("run a single-node control plane: the embedded datastore and kube-apiserver")
     .requiredOption("--data-dir <path>", "directory for the datastore, certificates and kubeconfigs")
@@ -78,7 +78,8 @@ export function addServerCommand(program: Command): void {
     .option("--disable-scheduler", "do not run the scheduler")
     .option("--disable-controller-manager", "do not run the controller manager")
     .option("--disable-agent", "do not run a kubelet on this machine (an API-only server)")
-    .addOption(new Option("--log-level <level>", "log level").choices(["debug", "info", "warn", "error"]).default("info"))
+    .addOption(new Option("--log-level <level>", "log level").choices(["debug", "info", "warn", "error"]).default("info"));
+  addRuntimeFlags(command)
     .action(async (flags: ServerFlags) => {
       await runServer(flags);
     });
@@ -178,7 +179,7 @@ async function runServer(flags: ServerFlags): Promise<void> {
       renderKubeconfig({ server: `https://${host}:${boundPort}`, caPem: pki.ca.certPem, userName: `system:node:${nodeName}`, clientCertPem: identity.certPem, clientKeyPem: identity.keyPem }),
       { mode: 0o600 },
     );
-    agentConfig = { nodeName, nodeIP: advertiseAddress, kubeconfig: kubeletKubeconfig, rootDir: path.join(dataDir, "kubelet"), kubeletPort: flags.kubeletPort, serving };
+    agentConfig = { nodeName, nodeIP: advertiseAddress, kubeconfig: kubeletKubeconfig, rootDir: path.join(dataDir, "kubelet"), kubeletPort: flags.kubeletPort, serving, runtime: runtimeOptions(flags) };
   }
   const components = await startComponents(
     {

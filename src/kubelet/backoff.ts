@@ -43,6 +43,13 @@ export class CrashLoopBackOff {
     return nowMs - eventMs < e.durationMs;
   }
 
+  /** True while less than the current period has passed since the last `next()` (upstream's IsInBackOffSinceUpdate). */
+  isInBackOffSinceUpdate(key: string, nowMs: number): boolean {
+    const e = this.#live(key, nowMs);
+    if (e === undefined) return false;
+    return nowMs - e.lastUpdateMs < e.durationMs;
+  }
+
   /** Records a restart: the period starts at `initialMs` and doubles up to `maxMs`. */
   next(key: string, nowMs: number): void {
     const e = this.#live(key, nowMs);

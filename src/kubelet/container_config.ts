@@ -7,7 +7,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Container, Pod } from "kubernetes-types/core/v1.js";
-import type { ContainerConfig, KeyValue, Mount, PodSandboxConfig } from "./cri/cri.js";
+import type { ContainerConfig, DNSConfig, KeyValue, Mount, NamespaceOption, PodSandboxConfig, PortMapping, Protocol } from "./cri/cri.js";
+import { containerLinuxResources, podCgroupParent, sandboxLinuxResources } from "./linux_resources.js";
 import { containerHash } from "./pod_sync.js";
 import { CONTAINER_HASH_ANNOTATION, CONTAINER_NAME_LABEL, POD_NAME_LABEL, POD_NAMESPACE_LABEL, POD_UID_LABEL, RESTART_COUNT_ANNOTATION } from "./runtime_pod.js";
 import { configMapData, PayloadError, podFieldValue, resourceFieldValue, secretData } from "./volumes/payloads.js";
@@ -23,16 +24,79 @@ export function podLogDirectory(logRoot: string, pod: Pod): string {
   return path.join(logRoot, `${m.namespace}_${m.name}_${m.uid}`);
 }
 
-export function sandboxConfig(pod: Pod, attempt: number, logRoot: string): PodSandboxConfig {
+/** What a sandbox's config needs beyond the pod. */
+export interface SandboxConfigOptions {
+  /** Where the pod's log directory goes (upstream's /var/log/pods). */
+  readonly logRoot: string;
+  /** The pod's resolv.conf (cluster DNS); absent: the runtime gives the host's. */
+  readonly dnsConfig?: DNSConfig;
+  /** Put the pod under `/kubepods/<qos>/pod<uid>` (a runtime with cgroups, as upstream's --cgroups-per-qos). */
+  readonly cgroupsPerQos?: boolean;
+}
+
+/** Upstream's DNS-1123 label bound on a hostname. */
+const HOSTNAME_BYTES_MAX = 63;
+
+/** The pod's hostname (upstream's GeneratePodHostNameAndDomain): spec.hostname, else the name cut to 63 bytes. */
+export function podHostname(pod: Pod): string {
+  const name = pod.spec?.hostname ?? pod.metadata?.name ?? "";
+  if (name.length <= HOSTNAME_BYTES_MAX) return name;
+  return name.slice(0, HOSTNAME_BYTES_MAX).replace(/[-.]+$/, "");
+}
+
+/**
+ * The pod's namespaces (upstream's NamespacesForPod): its own network and IPC unless it asks for the
+ * host's; a PID namespace per container unless it shares one (shareProcessNamespace) or uses the host's.
+ */
+export function podNamespaceOptions(pod: Pod): NamespaceOption {
+  const spec = pod.spec ?? { containers: [] };
+  return {
+    network: spec.hostNetwork === true ? "NODE" : "POD",
+    pid: spec.hostPID === true ? "NODE" : spec.shareProcessNamespace === true ? "POD" : "CONTAINER",
+    ipc: spec.hostIPC === true ? "NODE" : "POD",
+  };
+}
+
+/** Every port of every container, hostPort 0 where none is asked for (upstream's MakePortMappings). */
+export function podPortMappings(pod: Pod): PortMapping[] {
+  const out: PortMapping[] = [];
+  for (const c of pod.spec?.containers ?? []) {
+    for (const p of c.ports ?? []) {
+      out.push({ protocol: (p.protocol ?? "TCP") as Protocol, containerPort: p.containerPort, hostPort: p.hostPort ?? 0, ...(p.hostIP === undefined ? {} : { hostIp: p.hostIP }) });
+    }
+  }
+  return out;
+}
+
+/** upstream's generatePodSandboxConfig (+ generatePodSandboxLinuxConfig). */
+export function sandboxConfig(pod: Pod, attempt: number, options: SandboxConfigOptions): PodSandboxConfig {
   const m = pod.metadata ?? {};
+  const spec = pod.spec ?? { containers: [] };
+  const psc = spec.securityContext ?? {};
+  const privileged = [...(spec.initContainers ?? []), ...spec.containers].some((c) => c.securityContext?.privileged === true);
+  const supplementalGroups = [...(psc.fsGroup === undefined ? [] : [psc.fsGroup]), ...(psc.supplementalGroups ?? [])];
+  const sysctls = Object.fromEntries((psc.sysctls ?? []).map((x) => [x.name, x.value]));
   return {
     metadata: { name: m.name ?? "", namespace: m.namespace ?? "", uid: m.uid ?? "", attempt },
-    hostname: pod.spec?.hostname ?? m.name ?? "",
-    logDirectory: podLogDirectory(logRoot, pod),
+    // A pod on the host network has the host's UTS namespace: runc refuses a hostname there.
+    ...(spec.hostNetwork === true ? {} : { hostname: podHostname(pod) }),
+    logDirectory: podLogDirectory(options.logRoot, pod),
+    ...(options.dnsConfig === undefined ? {} : { dnsConfig: options.dnsConfig }),
     labels: { ...m.labels, [POD_NAME_LABEL]: m.name ?? "", [POD_NAMESPACE_LABEL]: m.namespace ?? "", [POD_UID_LABEL]: m.uid ?? "" },
     annotations: { ...m.annotations },
-    portMappings: (pod.spec?.containers ?? []).flatMap((c) => (c.ports ?? []).map((p) => ({ containerPort: p.containerPort, ...(p.hostPort === undefined ? {} : { hostPort: p.hostPort }), protocol: (p.protocol ?? "TCP") as "TCP" }))),
-    linux: { securityContext: { namespaceOptions: { network: "NODE", pid: "NODE", ipc: "NODE" } } },
+    portMappings: podPortMappings(pod),
+    linux: {
+      ...(options.cgroupsPerQos === true ? { cgroupParent: podCgroupParent(pod) } : {}),
+      securityContext: {
+        namespaceOptions: podNamespaceOptions(pod),
+        privileged,
+        ...(psc.runAsUser === undefined ? {} : { runAsUser: { value: psc.runAsUser } }),
+        ...(psc.runAsGroup === undefined ? {} : { runAsGroup: { value: psc.runAsGroup } }),
+        ...(supplementalGroups.length === 0 ? {} : { supplementalGroups }),
+      },
+      sysctls,
+      resources: sandboxLinuxResources(pod),
+    },
   };
 }
 
@@ -76,6 +140,8 @@ export interface ContainerConfigInput {
   readonly nodeAllocatable: Readonly<Record<string, string>>;
   /** Variables every container gets first (KUBERNETES_SERVICE_HOST/PORT). */
   readonly baseEnv?: ReadonlyMap<string, string>;
+  /** The node's memory, for a Burstable container's OOM score (0: unknown). */
+  readonly memoryCapacityBytes?: number;
 }
 
 async function buildEnv(i: ContainerConfigInput): Promise<Map<string, string>> {
@@ -174,7 +240,13 @@ export async function containerConfig(i: ContainerConfigInput): Promise<Containe
     stdinOnce: container.stdinOnce === true,
     tty: container.tty === true,
     linux: {
+      resources: containerLinuxResources(pod, container, i.memoryCapacityBytes ?? 0),
       securityContext: {
+        namespaceOptions: podNamespaceOptions(pod),
+        ...(sc.privileged === true ? { privileged: true } : {}),
+        ...(sc.readOnlyRootFilesystem === true ? { readonlyRootfs: true } : {}),
+        ...(sc.capabilities == null ? {} : { capabilities: { addCapabilities: sc.capabilities.add ?? [], dropCapabilities: sc.capabilities.drop ?? [] } }),
+        ...(sc.allowPrivilegeEscalation === false ? { noNewPrivs: true } : {}),
         ...(runAsUser === undefined ? {} : { runAsUser: { value: runAsUser } }),
         ...(runAsGroup === undefined ? {} : { runAsGroup: { value: runAsGroup } }),
       },

@@ -23,7 +23,9 @@ import type { SharedIndexInformer } from "../client/shared_informer.js";
 import { objectOfDelete } from "../client/store.js";
 import { rethrowIfAssertion } from "../util/assert.js";
 import { ApiEventRecorder } from "../controllers/events/recorder.js";
-import type { ContainerRuntime } from "./cri/cri.js";
+import type { ContainerRuntime, DNSConfig } from "./cri/cri.js";
+import { removePodCgroup } from "./pod_cgroups.js";
+import { KUBEPODS_CGROUP } from "./linux_resources.js";
 import { CrashLoopBackOff } from "./backoff.js";
 import { readMachineInfo, type MachineInfo } from "./machine_info.js";
 import { NodeLeaseController } from "./node_lease.js";
@@ -62,6 +64,15 @@ export interface KubeletOptions {
   readonly nodeStatusUpdateFrequencyMs?: number;
   readonly leaseRenewIntervalMs?: number;
   readonly relistPeriodMs?: number;
+  /**
+   * Pods go under /kubepods/<qos>/pod<uid> with their CPU and memory applied there by the runtime (a runtime
+   * with cgroups: containerd). The process runtime enforces no limits, so it is off by default.
+   */
+  readonly cgroupsPerQos?: boolean;
+  /** The pod's resolv.conf for its sandbox (cluster DNS); undefined: the runtime gives the host's. */
+  readonly dnsConfig?: (pod: Pod) => DNSConfig | undefined;
+  /** The runtime's name in status container IDs (upstream: `containerd://<id>`); default `tk8s`. */
+  readonly containerIdScheme?: string;
 }
 
 export class Kubelet {
@@ -121,6 +132,11 @@ export class Kubelet {
       logRoot: this.logRoot,
       nodeAllocatable: () => allocatableOf(this.machine),
       baseEnv: serviceEnv(options.client.config.server),
+      memoryCapacityBytes: this.machine.memoryBytes,
+      cgroupsPerQos: options.cgroupsPerQos === true,
+      ...(options.containerIdScheme === undefined ? {} : { containerIdScheme: options.containerIdScheme }),
+      removePodCgroup: (parent) => removePodCgroup(parent, log),
+      ...(options.dnsConfig === undefined ? {} : { dnsConfig: options.dnsConfig }),
       event: (pod, c, type, reason, message) => this.#event(pod, c, type, reason, message),
       deletePod: async (pod) => {
         const m = pod.metadata ?? {};
@@ -180,6 +196,11 @@ export class Kubelet {
     this.events.event({ kind: "Pod", namespace: m.namespace ?? "default", name: m.name ?? "", ...(m.uid === undefined ? {} : { uid: m.uid }), apiVersion: "v1", ...(fieldPath === undefined ? {} : { fieldPath }) }, type, reason, message);
   }
 
+  /** Records an event on a pod (DNS config warnings and the like, from outside the pod workers). */
+  recordPodEvent(pod: Pod, type: "Normal" | "Warning", reason: string, message: string): void {
+    this.#event(pod, null, type, reason, message);
+  }
+
   /** Registers the node, starts every loop, waits for the pod cache. */
   async start(): Promise<void> {
     if (this.#started) return;
@@ -235,6 +256,8 @@ export class Kubelet {
         for (const c of rp.containers) if (c.state === "CONTAINER_RUNNING") await this.#o.runtime.stopContainer(c.id, 2);
         for (const s of rp.sandboxes) await this.#o.runtime.removePodSandbox(s.id);
         this.volumes.tearDown(uid);
+        // Its QoS class is not known without the pod: each place its cgroup could be is tried.
+        if (this.#o.cgroupsPerQos === true) for (const qos of ["", "burstable/", "besteffort/"]) removePodCgroup(`${KUBEPODS_CGROUP}/${qos}pod${uid}`, this.#o.env.log);
       }
     } catch (err) {
       rethrowIfAssertion(err);

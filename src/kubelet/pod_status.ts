@@ -29,6 +29,8 @@ export interface StatusInput {
    * from the pod.
    */
   readonly oldStatus?: PodStatus;
+  /** The runtime's name in container IDs (`containerd://<id>`, as upstream); default CONTAINER_ID_SCHEME. */
+  readonly containerIdScheme?: string;
 }
 
 /** RFC 3339 with seconds, as metav1.Time marshals. */
@@ -40,7 +42,7 @@ function nsTime(ns: bigint): string {
   return rfc3339(Number(ns / 1_000_000n));
 }
 
-function terminatedOf(c: RuntimeContainer): ContainerState {
+function terminatedOf(c: RuntimeContainer, scheme: string): ContainerState {
   const reason = c.reason !== "" ? c.reason : c.exitCode === 0 ? "Completed" : "Error";
   return {
     terminated: {
@@ -49,7 +51,7 @@ function terminatedOf(c: RuntimeContainer): ContainerState {
       ...(c.message === "" ? {} : { message: c.message }),
       ...(c.startedAtNs > 0n ? { startedAt: nsTime(c.startedAtNs) } : {}),
       finishedAt: nsTime(c.finishedAtNs > 0n ? c.finishedAtNs : c.createdAtNs),
-      containerID: `${CONTAINER_ID_SCHEME}://${c.id}`,
+      containerID: `${scheme}://${c.id}`,
     },
   };
 }
@@ -66,7 +68,8 @@ function containerStatusOf(pod: Pod, spec: Container, rp: RuntimePod, input: Sta
   if (last === undefined) {
     return { ...base, state: { waiting: { reason: override?.reason ?? defaultWaiting, ...(override?.message ? { message: override.message } : {}) } }, lastState: {}, ready: false, started: false };
   }
-  const containerID = `${CONTAINER_ID_SCHEME}://${last.id}`;
+  const scheme = input.containerIdScheme ?? CONTAINER_ID_SCHEME;
+  const containerID = `${scheme}://${last.id}`;
   if (last.state === "CONTAINER_RUNNING") {
     const started = hasProbes.startup ? input.startup?.(last.id) === true : true;
     const ready = !started ? false : hasProbes.readiness ? input.readiness?.(last.id) === true : true;
@@ -74,7 +77,7 @@ function containerStatusOf(pod: Pod, spec: Container, rp: RuntimePod, input: Sta
       ...base,
       containerID,
       state: { running: { startedAt: nsTime(last.startedAtNs) } },
-      lastState: prev === undefined ? {} : terminatedOf(prev),
+      lastState: prev === undefined ? {} : terminatedOf(prev, scheme),
       ready,
       started,
     };
@@ -82,9 +85,9 @@ function containerStatusOf(pod: Pod, spec: Container, rp: RuntimePod, input: Sta
   // Exited (or never started): waiting to restart, or terminated for good.
   const willRestart = input.terminating !== true && shouldRestart(pod, last);
   if (override !== undefined && willRestart) {
-    return { ...base, containerID, state: { waiting: { reason: override.reason, ...(override.message ? { message: override.message } : {}) } }, lastState: terminatedOf(last), ready: false, started: false };
+    return { ...base, containerID, state: { waiting: { reason: override.reason, ...(override.message ? { message: override.message } : {}) } }, lastState: terminatedOf(last, scheme), ready: false, started: false };
   }
-  return { ...base, containerID, state: terminatedOf(last), lastState: prev === undefined ? {} : terminatedOf(prev), ready: false, started: false };
+  return { ...base, containerID, state: terminatedOf(last, scheme), lastState: prev === undefined ? {} : terminatedOf(prev, scheme), ready: false, started: false };
 }
 
 /** Upstream's getPhase. */
@@ -157,7 +160,8 @@ export function generatePodStatus(pod: Pod, rp: RuntimePod, input: StatusInput):
   ].map(withTransition);
   const kept = (api.conditions ?? []).filter((c) => !(KUBELET_CONDITIONS as readonly string[]).includes(c.type));
 
-  const podIP = sandbox?.ip ?? "";
+  // A pod on the host network has the node's address (the runtime reports none for its sandbox).
+  const podIP = spec.hostNetwork === true ? input.hostIP : sandbox?.ip ?? "";
   const status: PodStatus = {
     ...api,
     phase,

@@ -13,14 +13,15 @@
 import type { Container, Pod } from "kubernetes-types/core/v1.js";
 import type { Clock, Logger, Timer } from "../env/env.js";
 import { rethrowIfAssertion } from "../util/assert.js";
-import type { ContainerRuntime } from "./cri/cri.js";
+import type { ContainerRuntime, DNSConfig } from "./cri/cri.js";
 import { CriError, ImageNeverPullError } from "./cri/errors.js";
 import { CrashLoopBackOff } from "./backoff.js";
 import { ContainerConfigError, containerConfig, sandboxConfig } from "./container_config.js";
 import { computePodActions, type ContainerToStart } from "./pod_sync.js";
 import { generatePodStatus } from "./pod_status.js";
 import type { ProbeManager } from "./probes/probe_manager.js";
-import { readRuntimePod, type RuntimePod } from "./runtime_pod.js";
+import { readRuntimePod, type RuntimeContainer, type RuntimePod } from "./runtime_pod.js";
+import { podCgroupParent } from "./linux_resources.js";
 import type { StatusManager } from "./status_manager.js";
 import { MountError, type VolumeManager, type VolumeSources } from "./volumes/volume_manager.js";
 
@@ -36,6 +37,13 @@ export const VOLUME_RESYNC_MS = 60_000;
 export const INSTANCES_KEPT_PER_CONTAINER = 2;
 /** The least grace a container gets (upstream's minimumGracePeriodInSeconds). */
 export const MINIMUM_GRACE_PERIOD_S = 2;
+/**
+ * containerd records an exit before it handles the OOM event of the same container, so a status read at
+ * once may say `Error` where a moment later it says `OOMKilled`. A container that exited with 137 less
+ * than OOM_REREAD_WINDOW_MS ago is read again after OOM_REREAD_MS.
+ */
+export const OOM_REREAD_MS = 500;
+export const OOM_REREAD_WINDOW_MS = 5_000;
 
 export interface PodWorkersOptions {
   readonly clock: Clock;
@@ -50,6 +58,18 @@ export interface PodWorkersOptions {
   readonly logRoot: string;
   readonly nodeAllocatable: () => Readonly<Record<string, string>>;
   readonly baseEnv?: ReadonlyMap<string, string>;
+  /** The node's memory in bytes (OOM scores of Burstable containers). */
+  readonly memoryCapacityBytes?: number;
+  /** The pod's resolv.conf for its sandbox (cluster DNS); undefined: the runtime's default (the host's). */
+  readonly dnsConfig?: (pod: Pod) => DNSConfig | undefined;
+  /** Pods go under /kubepods/<qos>/pod<uid> (runtimes with cgroups); their cgroups are removed with the pod. */
+  readonly cgroupsPerQos?: boolean;
+  /** Removes a gone pod's cgroup (by its parent path); given with cgroupsPerQos. */
+  readonly removePodCgroup?: (cgroupParent: string) => void;
+  /** The runtime's name in status container IDs (`containerd`); default `tk8s`. */
+  readonly containerIdScheme?: string;
+  /** Image pull back-off (upstream's: 10 s doubling to 5 min per pod and image). */
+  readonly imageBackoff?: CrashLoopBackOff;
   /** Records an event on the pod (container: its field path `spec.containers{name}`). */
   readonly event: (pod: Pod, container: Container | null, type: "Normal" | "Warning", reason: string, message: string) => void;
   /** The final delete of a terminated pod (DELETE, gracePeriodSeconds 0, uid precondition). */
@@ -76,12 +96,19 @@ interface Worker {
 
 export class PodWorkers {
   readonly #o: PodWorkersOptions;
+  readonly #imageBackoff: CrashLoopBackOff;
   readonly #workers = new Map<string, Worker>();
   #stopped = false;
   syncs = 0;
 
   constructor(options: PodWorkersOptions) {
     this.#o = options;
+    this.#imageBackoff = options.imageBackoff ?? new CrashLoopBackOff();
+  }
+
+  #sandboxConfig(pod: Pod, attempt: number) {
+    const dnsConfig = this.#o.dnsConfig?.(pod);
+    return sandboxConfig(pod, attempt, { logRoot: this.#o.logRoot, ...(dnsConfig === undefined ? {} : { dnsConfig }), cgroupsPerQos: this.#o.cgroupsPerQos === true });
   }
 
   /** The pod's current API object as the worker knows it. */
@@ -111,7 +138,12 @@ export class PodWorkers {
       w = { pod, removed: false, running: null, pending: false, timer: null, waiting: new Map(), volumes: null, volumesAtMs: 0, terminated: false, deleteSent: false, done: false };
       this.#workers.set(uid, w);
     } else {
+      const before = w.pod;
       w.pod = pod;
+      // As upstream's config source: a change of status alone (most often the kubelet's own write) is a
+      // reconcile, not a reason to sync; otherwise every status write would start another sync at once and
+      // a reason like ErrImagePull would last only until that sync overwrote it.
+      if (!specOrMetadataChanged(before, pod)) return;
     }
     this.#kick(uid);
   }
@@ -228,7 +260,7 @@ export class PodWorkers {
     let sandboxId = actions.sandboxId;
     if (actions.createSandbox) {
       try {
-        sandboxId = (await this.#o.runtime.runPodSandbox({ config: sandboxConfig(pod, actions.sandboxAttempt, this.#o.logRoot) })).podSandboxId;
+        sandboxId = (await this.#o.runtime.runPodSandbox({ config: this.#sandboxConfig(pod, actions.sandboxAttempt) })).podSandboxId;
       } catch (err) {
         rethrowIfAssertion(err);
         this.#o.event(pod, null, "Warning", "FailedCreatePodSandBox", `Failed to create pod sandbox: ${(err as Error).message}`);
@@ -253,6 +285,7 @@ export class PodWorkers {
       }
     }
     rp = await readRuntimePod(this.#o.runtime, uid, m.namespace, m.name);
+    if (rp.containers.some((c) => mayBecomeOomKilled(c, now))) nextMs = Math.min(nextMs, OOM_REREAD_MS);
     await this.#collectGarbage(rp);
     this.#o.probes.update(pod, rp);
     const status = await this.#writeStatus(w, rp);
@@ -278,6 +311,12 @@ export class PodWorkers {
       imageRef = await this.#ensureImage(pod, c);
     } catch (err) {
       rethrowIfAssertion(err);
+      if (err instanceof ImageManagerError) {
+        // As kuberuntime's startContainer: the event names the reason, the status carries the message.
+        w.waiting.set(s.name, { reason: err.reason, message: err.message });
+        this.#o.event(pod, c, "Warning", "Failed", `Error: ${err.reason}`);
+        return false;
+      }
       const reason = err instanceof CriError && err.kubeletReason !== undefined ? err.kubeletReason : "ErrImagePull";
       return fail(reason, (err as Error).message);
     }
@@ -287,6 +326,7 @@ export class PodWorkers {
       config = await containerConfig({
         pod, container: c, restartCount: s.restartCount, volumes: w.volumes ?? new Map(), sources: this.#o.sources,
         imageRef, nodeAllocatable: this.#o.nodeAllocatable(), ...(this.#o.baseEnv === undefined ? {} : { baseEnv: this.#o.baseEnv }),
+        ...(this.#o.memoryCapacityBytes === undefined ? {} : { memoryCapacityBytes: this.#o.memoryCapacityBytes }),
       });
     } catch (err) {
       rethrowIfAssertion(err);
@@ -295,7 +335,7 @@ export class PodWorkers {
     }
     let containerId: string;
     try {
-      containerId = (await this.#o.runtime.createContainer({ podSandboxId: sandboxId, config, sandboxConfig: sandboxConfig(pod, 0, this.#o.logRoot) })).containerId;
+      containerId = (await this.#o.runtime.createContainer({ podSandboxId: sandboxId, config, sandboxConfig: this.#sandboxConfig(pod, 0) })).containerId;
     } catch (err) {
       rethrowIfAssertion(err);
       const reason = err instanceof CriError && err.kubeletReason !== undefined ? err.kubeletReason : "CreateContainerError";
@@ -323,21 +363,60 @@ export class PodWorkers {
     }
   }
 
-  /** Upstream's image manager: pull per imagePullPolicy; the process runtime's pull only records the name. */
+  /**
+   * Upstream's image manager (EnsureImageExists): pull per imagePullPolicy (default Always for `:latest` or
+   * no tag, else IfNotPresent); `Never` with a missing image is ErrImageNeverPull; a failed pull is
+   * ErrImagePull and starts a back-off per pod and image, during which the answer is ImagePullBackOff.
+   */
   async #ensureImage(pod: Pod, c: Container): Promise<string> {
     const image = c.image ?? "";
-    const policy = c.imagePullPolicy ?? (image.endsWith(":latest") || !/:[^/]+$/.test(image) ? "Always" : "IfNotPresent");
-    const present = (await this.#o.runtime.imageStatus({ image })).image;
-    if (present !== null && policy !== "Always") {
-      this.#o.event(pod, c, "Normal", "Pulled", `Container image "${image}" already present on machine`);
-      return present.id;
+    const policy = c.imagePullPolicy ?? defaultPullPolicy(image);
+    let present;
+    try {
+      present = (await this.#o.runtime.imageStatus({ image })).image;
+    } catch (err) {
+      rethrowIfAssertion(err);
+      const message = `Failed to inspect image "${image}": ${(err as Error).message}`;
+      this.#o.event(pod, c, "Warning", "InspectFailed", message);
+      throw new ImageManagerError("ImageInspectError", message, { cause: err });
     }
-    if (policy === "Never") throw new ImageNeverPullError(image);
+    const shouldPull = policy === "Always" || (policy === "IfNotPresent" && present === null);
+    if (!shouldPull) {
+      if (present !== null) {
+        this.#o.event(pod, c, "Normal", "Pulled", `Container image "${image}" already present on machine`);
+        return present.id;
+      }
+      const message = new ImageNeverPullError(image).message;
+      this.#o.event(pod, c, "Warning", "ErrImageNeverPull", message);
+      throw new ImageManagerError("ErrImageNeverPull", message);
+    }
+    const key = `${pod.metadata?.uid ?? ""}_${image}`;
+    const now = this.#o.clock.wallMs();
+    if (this.#imageBackoff.isInBackOffSinceUpdate(key, now)) {
+      const message = `Back-off pulling image "${image}"`;
+      this.#o.event(pod, c, "Normal", "BackOff", message);
+      throw new ImageManagerError("ImagePullBackOff", message);
+    }
     this.#o.event(pod, c, "Normal", "Pulling", `Pulling image "${image}"`);
     const started = this.#o.clock.nowMs();
-    const { imageRef } = await this.#o.runtime.pullImage({ image: { image } });
+    let imageRef: string;
+    try {
+      imageRef = (await this.#o.runtime.pullImage({ image: { image } })).imageRef;
+    } catch (err) {
+      rethrowIfAssertion(err);
+      const why = (err as Error).message;
+      this.#o.event(pod, c, "Warning", "Failed", `Failed to pull image "${image}": ${why}`);
+      this.#imageBackoff.next(key, this.#o.clock.wallMs());
+      throw new ImageManagerError("ErrImagePull", why, { cause: err });
+    }
     const took = goDuration(this.#o.clock.nowMs() - started);
-    this.#o.event(pod, c, "Normal", "Pulled", `Successfully pulled image "${image}" in ${took} (${took} including waiting). Image size: 0 bytes.`);
+    let size = 0;
+    try {
+      size = (await this.#o.runtime.imageStatus({ image: imageRef })).image?.size ?? 0;
+    } catch (err) {
+      rethrowIfAssertion(err); // the size is only for the event
+    }
+    this.#o.event(pod, c, "Normal", "Pulled", `Successfully pulled image "${image}" in ${took} (${took} including waiting). Image size: ${size} bytes.`);
     return imageRef;
   }
 
@@ -373,6 +452,8 @@ export class PodWorkers {
     for (const s of rp.sandboxes) await this.#o.runtime.removePodSandbox(s.id);
     this.#o.volumes.tearDown(uid);
     this.#o.backoff.forgetPrefix(`${m.name}_${m.namespace}_${uid}_`);
+    this.#imageBackoff.forgetPrefix(`${uid}_`);
+    if (this.#o.cgroupsPerQos === true) this.#o.removePodCgroup?.(podCgroupParent(w.pod));
     this.#o.statusManager.forget(uid);
     w.timer?.cancel();
     w.done = true;
@@ -389,6 +470,7 @@ export class PodWorkers {
       startup: (id) => probes.startupResult(id),
       terminating: w.terminated || w.pod.metadata?.deletionTimestamp != null,
       oldStatus: this.#o.statusManager.lastStatus(w.pod.metadata?.uid ?? ""),
+      ...(this.#o.containerIdScheme === undefined ? {} : { containerIdScheme: this.#o.containerIdScheme }),
     });
     await this.#o.statusManager.setPodStatus(w.pod, status);
     return status.phase;
@@ -404,6 +486,38 @@ export class PodWorkers {
     }
     await Promise.all(running);
   }
+}
+
+/** What the image manager answers instead of an image: the waiting reason and its message. */
+export class ImageManagerError extends Error {
+  override readonly name = "ImageManagerError";
+  constructor(readonly reason: "ErrImagePull" | "ImagePullBackOff" | "ErrImageNeverPull" | "ImageInspectError", message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** The API's default imagePullPolicy: Always for `:latest` or an untagged image, else IfNotPresent (a digest counts as a tag). */
+export function defaultPullPolicy(image: string): "Always" | "IfNotPresent" {
+  if (image.includes("@")) return "IfNotPresent";
+  const lastPart = image.slice(image.lastIndexOf("/") + 1);
+  const colon = lastPart.lastIndexOf(":");
+  if (colon < 0) return "Always";
+  return lastPart.slice(colon + 1) === "latest" ? "Always" : "IfNotPresent";
+}
+
+/** An exit by SIGKILL a moment ago that the runtime has not (yet) called OOMKilled. */
+function mayBecomeOomKilled(c: RuntimeContainer, nowMs: number): boolean {
+  if (c.state !== "CONTAINER_EXITED" || c.exitCode !== 137 || c.reason === "OOMKilled") return false;
+  return nowMs - Number(c.finishedAtNs / 1_000_000n) < OOM_REREAD_WINDOW_MS;
+}
+
+/** Whether anything but status and bookkeeping (resourceVersion, managedFields) differs. */
+function specOrMetadataChanged(a: Pod, b: Pod): boolean {
+  const meta = (p: Pod) => {
+    const { resourceVersion: _rv, managedFields: _mf, ...rest } = p.metadata ?? {};
+    return rest;
+  };
+  return JSON.stringify([a.spec, meta(a)]) !== JSON.stringify([b.spec, meta(b)]);
 }
 
 function podKey(pod: Pod): string {

@@ -58,6 +58,10 @@ export async function startApiServer(options: StartApiServerOptions = {}): Promi
     "0",
     ...(options.cluster === true ? [] : ["--disable-scheduler", "--disable-controller-manager", "--disable-agent"]),
     ...(options.datastoreEndpoint === undefined ? [] : ["--datastore-endpoint", options.datastoreEndpoint]),
+    // The process runtime unless a test asks for containerd: a containerd at the default socket must not
+    // change what a test runs on (a later --container-runtime-endpoint in extraArgs wins).
+    "--container-runtime-endpoint",
+    "unix:///nonexistent/tk8s-test/containerd.sock",
     ...(options.extraArgs ?? []),
   ];
   const child: ChildProcess = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...(options.env ?? {}) } });

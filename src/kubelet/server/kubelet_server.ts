@@ -19,6 +19,7 @@ import type { Clock, Logger } from "../../env/env.js";
 import { ApiError, badRequest } from "../../api/status.js";
 import { readLogs, type LogStream } from "../cri/cri_log.js";
 import type { StreamSession } from "../cri/cri.js";
+import { bridgeTunnel, dialUpgrade, proxyUpgrade, requestHeaders, StreamProxyError } from "./stream_proxy.js";
 import { PORT_FORWARD_PROTOCOL_V1, PORT_FORWARD_WEBSOCKET_PROTOCOL, PortForwardSession, type PortForwardTarget } from "./port_forward.js";
 import type { SpdyTransport } from "./spdy/session.js";
 import { CHANNEL_PROTOCOLS, CLOSE, ERROR, RESIZE, STDERR, STDIN, STDOUT, exitStatus, frame, parseResize, selectProtocol } from "./channel_protocol.js";
@@ -38,10 +39,20 @@ export interface StreamingBackend {
   containerLogPath(namespace: string, pod: string, container: string, previous: boolean): Promise<string>;
   /** Whether the container is running (a followed log ends when it stops). */
   containerRunning(namespace: string, pod: string, container: string): Promise<boolean>;
-  exec(namespace: string, pod: string, container: string, command: readonly string[], streams: StreamOptions): Promise<StreamSession>;
-  attach(namespace: string, pod: string, container: string, streams: StreamOptions): Promise<StreamSession>;
-  /** The pod's ports; throws ApiError (404 `pod does not exist`) when the pod has no running sandbox. */
-  portForward(namespace: string, pod: string): Promise<PortForwardTarget>;
+  /** An in-process session, or the runtime's streaming URL to proxy the client to (containerd). */
+  exec(namespace: string, pod: string, container: string, command: readonly string[], streams: StreamOptions): Promise<StreamSession | RuntimeStreamUrl>;
+  attach(namespace: string, pod: string, container: string, streams: StreamOptions): Promise<StreamSession | RuntimeStreamUrl>;
+  /** The pod's ports, or the runtime's URL; throws ApiError (404 `pod does not exist`) when the pod has no running sandbox. */
+  portForward(namespace: string, pod: string): Promise<PortForwardTarget | RuntimeStreamUrl>;
+}
+
+/** A runtime's answer to Exec/Attach/PortForward when it serves the stream itself (containerd's streaming server). */
+export interface RuntimeStreamUrl {
+  readonly url: string;
+}
+
+function isStreamUrl(v: object): v is RuntimeStreamUrl {
+  return typeof (v as { url?: unknown }).url === "string";
 }
 
 export interface StreamOptions {
@@ -198,14 +209,17 @@ export class KubeletServer {
     if (kind === "portForward" && (parts.length === 3 || parts.length === 4)) return this.#portForward(req, socket, head, parts[1]!, parts[2]!, refuse);
     if ((kind !== "exec" && kind !== "attach") || parts.length !== 4) return refuse(new ApiError("NotFound", 404, "404 page not found"));
     const protocols = String(req.headers["sec-websocket-protocol"] ?? "").split(",").map((s) => s.trim());
-    if (selectProtocol(protocols) === null) {
+    // A SPDY client (kubectl's fallback) can only be served by a runtime with its own streaming server:
+    // it is checked once the backend has answered.
+    const spdy = String(req.headers.upgrade ?? "").toLowerCase().includes("spdy/3.1");
+    if (selectProtocol(protocols) === null && !spdy) {
       return refuse(badRequest(`unable to upgrade: the client offered no supported protocol: supported: ${CHANNEL_PROTOCOLS.join(", ")}`));
     }
     const [, namespace, pod, container] = parts as [string, string, string, string];
     const q = url.searchParams;
     const streams: StreamOptions = { stdin: boolParam(q, "stdin"), stdout: boolParam(q, "stdout"), stderr: boolParam(q, "stderr"), tty: boolParam(q, "tty") };
     const command = q.getAll("command");
-    let session: StreamSession;
+    let session: StreamSession | RuntimeStreamUrl;
     try {
       if (kind === "exec") {
         if (command.length === 0) throw badRequest("you must specify at least 1 command");
@@ -216,7 +230,13 @@ export class KubeletServer {
     } catch (err) {
       return refuse(err instanceof ApiError ? err : new ApiError("InternalError", 500, err instanceof Error ? err.message : String(err)));
     }
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#pump(ws, session, command));
+    if (isStreamUrl(session)) return this.#proxy(req, socket, head, session.url, refuse);
+    const inProcess = session;
+    if (spdy && selectProtocol(protocols) === null) {
+      inProcess.close();
+      return refuse(badRequest(`unable to upgrade: the client offered no supported protocol: supported: ${CHANNEL_PROTOCOLS.join(", ")}`));
+    }
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#pump(ws, inProcess, command));
   }
 
   /**
@@ -241,12 +261,17 @@ export class KubeletServer {
         return refuse(new ApiError("Forbidden", 403, `unable to upgrade: unable to negotiate protocol: client supports [${offered.join(" ")}], server accepts [${PORT_FORWARD_PROTOCOL_V1}]`));
       }
     }
-    let target: PortForwardTarget;
+    let answer: PortForwardTarget | RuntimeStreamUrl;
     try {
-      target = await this.#o.backend.portForward(namespace, pod);
+      answer = await this.#o.backend.portForward(namespace, pod);
     } catch (err) {
       return refuse(err instanceof ApiError ? err : new ApiError("InternalError", 500, err instanceof Error ? err.message : String(err)));
     }
+    if (isStreamUrl(answer)) {
+      if (!websocket) return this.#proxy(req, socket, head, answer.url, refuse);
+      return this.#tunnelToRuntime(req, socket, head, answer.url, refuse);
+    }
+    const target = answer;
     const log = this.#o.log.child({ portForward: `${namespace}/${pod}` });
     log.debug("port-forward upgraded", { transport: websocket ? "websocket" : "spdy" });
     if (websocket) {
@@ -305,6 +330,46 @@ export class KubeletServer {
     if (head.length > 0) pf.spdy.receive(head);
   }
 
+  /** Hands an upgrade to the runtime's streaming server (upstream's proxyStream); a failure to reach it is a 500. */
+  async #proxy(req: IncomingMessage, socket: Duplex, head: Buffer, url: string, refuse: (err: ApiError) => void): Promise<void> {
+    try {
+      await proxyUpgrade(req, socket, head, url);
+    } catch (err) {
+      this.#o.log.warn("cannot proxy to the runtime's streaming server", { url: redactToken(url), error: (err as Error).message });
+      refuse(new ApiError("InternalError", 500, (err as Error).message));
+    }
+  }
+
+  /**
+   * kubectl's SPDY-over-WebSocket port-forward against a runtime that speaks plain SPDY: upgrade to the
+   * runtime first (so a refusal reaches the client as an HTTP error, not a closed WebSocket), then accept
+   * the WebSocket and bridge its binary messages to the SPDY connection (what upstream's API server does).
+   */
+  async #tunnelToRuntime(req: IncomingMessage, socket: Duplex, head: Buffer, url: string, refuse: (err: ApiError) => void): Promise<void> {
+    let dialed;
+    try {
+      const headers = requestHeaders(req).filter(([n]) => !/^(upgrade|connection|sec-websocket-.*)$/i.test(n));
+      dialed = await dialUpgrade(url, "POST", [...headers, ["Connection", "Upgrade"], ["Upgrade", "SPDY/3.1"], ["X-Stream-Protocol-Version", PORT_FORWARD_PROTOCOL_V1]]);
+    } catch (err) {
+      const status = err instanceof StreamProxyError ? err.status : 500;
+      return refuse(new ApiError("InternalError", status, (err as Error).message));
+    }
+    if (dialed.status !== 101) {
+      dialed.socket.destroy();
+      return refuse(new ApiError("InternalError", 500, `the runtime's streaming server refused the port-forward upgrade: ${dialed.head.toString("latin1").split("\r\n")[0]}`));
+    }
+    delete req.headers["sec-websocket-protocol"];
+    // A client that hangs up during the handshake never gets a WebSocket: the runtime's connection goes too.
+    let bridged = false;
+    socket.once("close", () => {
+      if (!bridged) dialed.socket.destroy();
+    });
+    this.#tunnelWss.handleUpgrade(req, socket, head, (ws) => {
+      bridged = true;
+      bridgeTunnel(ws, dialed);
+    });
+  }
+
   /** Moves bytes between the WebSocket's channels and the session until the command ends. */
   #pump(ws: WebSocket, session: StreamSession, command: readonly string[]): void {
     const v4plus = ws.protocol === "v4.channel.k8s.io" || ws.protocol === "v5.channel.k8s.io";
@@ -341,4 +406,9 @@ export class KubeletServer {
       ws.close(1000);
     });
   }
+}
+
+/** The streaming URL without its one-time token, for logs. */
+function redactToken(url: string): string {
+  return url.replace(/\/[^/]+$/, "/<token>");
 }
