@@ -51,6 +51,8 @@ export interface KubeletOptions {
   readonly env: Pick<Env, "clock" | "rng" | "log">;
   /** The kubelet's root directory (upstream's /var/lib/kubelet): pods/<uid>/volumes/… */
   readonly rootDir: string;
+  /** Where memory-backed volumes go (pods/<uid>/volumes/… under it): see memory_dir.ts. Default: rootDir. */
+  readonly memoryDir?: string | null;
   /** Where container logs go (upstream's /var/log/pods); default `<rootDir>/logs/pods`. */
   readonly logRoot?: string;
   readonly nodeIP?: string;
@@ -112,7 +114,7 @@ export class Kubelet {
     this.#configMaps = new WatchedObjects<ConfigMap>(options.env, (ns) => options.client.resource<ConfigMap>("", "v1", "configmaps").namespace(ns));
     this.#secrets = new WatchedObjects<Secret>(options.env, (ns) => options.client.resource<Secret>("", "v1", "secrets").namespace(ns));
     const sources = apiVolumeSources(options.client, () => clock.wallMs(), { configMaps: this.#configMaps, secrets: this.#secrets });
-    this.volumes = new VolumeManager({ root: options.rootDir, sources, log, wallMs: () => clock.wallMs(), nodeAllocatable: () => allocatableOf(this.machine) });
+    this.volumes = new VolumeManager({ root: options.rootDir, ...(options.memoryDir == null ? {} : { memoryRoot: options.memoryDir }), sources, log, wallMs: () => clock.wallMs(), nodeAllocatable: () => allocatableOf(this.machine) });
     this.probes = new ProbeManager({
       clock,
       runtime: options.runtime,

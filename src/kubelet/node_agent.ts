@@ -13,6 +13,7 @@ import { ProcessRuntime } from "./cri/process_runtime.js";
 import { Kubelet } from "./kubelet.js";
 import { selectRuntime, type SelectedRuntime } from "./runtime_selection.js";
 import { PodNetworkConfigurer } from "./pod_network_configurer.js";
+import { ensureKubeletMemoryDir } from "./memory_dir.js";
 import { podDnsConfig } from "../dns/pod_dns_config.js";
 import { readFileSync } from "node:fs";
 import type { Pod } from "kubernetes-types/core/v1.js";
@@ -89,8 +90,11 @@ export class NodeAgent {
   /** Picks the runtime, starts the kubelet server (to learn its port), then the kubelet, which registers the Node. */
   async start(): Promise<void> {
     const { env } = this.#o;
+    // Volumes' contents and the process runtime's state on tmpfs, as upstream keeps secrets (memory_dir.ts).
+    const memoryDir = ensureKubeletMemoryDir(this.#o.rootDir);
+    if (memoryDir === null) env.log.warn("no writable /dev/shm: volumes and runtime state stay on disk", { rootDir: this.#o.rootDir });
     this.#selected = await selectRuntime({
-      rootDir: this.#o.rootDir, nodeIP: this.#o.nodeIP, clock: env.clock, log: env.log,
+      rootDir: this.#o.rootDir, memoryDir, nodeIP: this.#o.nodeIP, clock: env.clock, log: env.log,
       ...(this.#o.runtimeEndpoint === undefined ? {} : { runtimeEndpoint: this.#o.runtimeEndpoint }),
       ...(this.#o.imageServiceEndpoint === undefined ? {} : { imageServiceEndpoint: this.#o.imageServiceEndpoint }),
       ...(this.#o.runtimeRequestTimeoutMs === undefined ? {} : { runtimeRequestTimeoutMs: this.#o.runtimeRequestTimeoutMs }),
@@ -153,6 +157,7 @@ export class NodeAgent {
       runtime,
       env,
       rootDir: this.#o.rootDir,
+      memoryDir,
       nodeIP: this.#o.nodeIP,
       kubeletPort: port,
       // containerd applies CPU and memory through cgroups; the process runtime records them only.

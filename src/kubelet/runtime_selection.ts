@@ -18,8 +18,10 @@ export interface RuntimeSelectionOptions {
   readonly imageServiceEndpoint?: string;
   /** upstream's --runtime-request-timeout (ms); default 2 min. */
   readonly runtimeRequestTimeoutMs?: number;
-  /** The kubelet's root dir: the process runtime keeps its state under `<rootDir>/process-runtime`. */
+  /** The kubelet's root dir: the process runtime keeps its state under `<rootDir>/process-runtime`… */
   readonly rootDir: string;
+  /** …or under `<memoryDir>/process-runtime` when the kubelet has a memory directory (memory_dir.ts). */
+  readonly memoryDir?: string | null;
   /** The node's IP: the process runtime's pods share the host network, so it is their IP too. */
   readonly nodeIP: string;
   readonly clock: Clock;
@@ -49,7 +51,7 @@ export async function selectRuntime(o: RuntimeSelectionOptions): Promise<Selecte
     o.log.info("using a CRI container runtime", { endpoint, runtimeName: detected.version.runtimeName, runtimeVersion: detected.version.runtimeVersion });
     return { kind: "cri", runtime, endpoint, line, runtimeName: detected.version.runtimeName };
   }
-  const runtime = new ProcessRuntime({ root: path.join(o.rootDir, "process-runtime"), clock: o.clock, log: o.log, podIp: o.nodeIP });
+  const runtime = new ProcessRuntime({ root: path.join(o.memoryDir ?? o.rootDir, "process-runtime"), clock: o.clock, log: o.log, podIp: o.nodeIP });
   o.log.info("using the built-in process runtime", { endpoint, reason: detected.reason });
   return { kind: "process", runtime, endpoint, line: runtimeLine({ kind: "process", reason: detected.reason }) };
 }

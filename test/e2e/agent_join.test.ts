@@ -5,6 +5,7 @@
  * its own node's business and nothing else. Stopping the agent makes its node NotReady, and its pods
  * come back on the other node. Real kubectl throughout.
  */
+import { removeKubeletMemoryDir } from "../../src/kubelet/memory_dir.js";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -55,6 +56,7 @@ describe("a second node joins with tk8s agent", { timeout: 300_000 }, () => {
     if (server !== undefined) kubectl(server, ["delete", "deploy", "--all", "--wait=true", "--timeout=30s"]);
     await server?.stop();
     rmSync(agentDir, { recursive: true, force: true });
+    removeKubeletMemoryDir(join(agentDir, "kubelet"));
   }, { timeout: 90_000 });
 
   const ok = (args: string[], input?: string) => kubectlOk(server, args, input === undefined ? {} : { input });

@@ -4,6 +4,7 @@
  * kubeconfig it wrote the first time still works.
  */
 import assert from "node:assert/strict";
+import { removeKubeletMemoryDir } from "../../src/kubelet/memory_dir.js";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,7 +12,10 @@ import { after, test } from "node:test";
 import { kubectlAvailable, kubectlOk, startApiServer } from "../harness/apiserver_process.js";
 
 const dataDir = mkdtempSync(join(tmpdir(), "tk8s-restart-"));
-after(() => rmSync(dataDir, { recursive: true, force: true }));
+after(() => {
+  rmSync(dataDir, { recursive: true, force: true });
+  removeKubeletMemoryDir(join(dataDir, "kubelet"));
+});
 
 test("a restarted server keeps its objects, its CA and a Ready node", { timeout: 120_000 }, async () => {
   if (!kubectlAvailable()) throw new Error("kubectl is missing");

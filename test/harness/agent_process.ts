@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TK8S_ENTRY } from "./datastore_process.js";
 import type { ApiServerProcess } from "./apiserver_process.js";
+import { removeKubeletMemoryDir } from "../../src/kubelet/memory_dir.js";
 
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 15_000;
@@ -61,6 +62,8 @@ export async function startAgent(server: Pick<ApiServerProcess, "url" | "dataDir
     "0",
     "--log-level",
     "warn",
+    // kube-proxy listens on fixed ports and changes the host: agents of parallel tests would fight over them.
+    "--disable-kube-proxy",
   ];
   const child: ChildProcess = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
@@ -93,7 +96,11 @@ export async function startAgent(server: Pick<ApiServerProcess, "url" | "dataDir
         await exited;
         clearTimeout(timer);
       }
-      if (ownsDir) rmSync(dataDir, { recursive: true, force: true });
+      if (ownsDir) {
+        rmSync(dataDir, { recursive: true, force: true });
+        // The kubelet's tmpfs side (volumes' contents, the process runtime's state): see memory_dir.ts.
+        removeKubeletMemoryDir(join(dataDir, "kubelet"));
+      }
     },
   };
 }

@@ -109,3 +109,34 @@ test("VolumeManager: an emptyDir with medium Memory lives in /dev/shm when it ca
     fs.rmSync(root, { recursive: true, force: true });
   }
 });
+
+test("VolumeManager: with a memory root, written volumes go there (emptyDir stays under the root) and tearDown removes both", async () => {
+  const root = fs.mkdtempSync(path.join(tmpdir(), "tk8s-vm-"));
+  const memoryRoot = fs.mkdtempSync(path.join(tmpdir(), "tk8s-vm-mem-"));
+  try {
+    const vm = new VolumeManager({ root, memoryRoot, sources: sources(), log: new MemoryLogger(), wallMs: () => 0 });
+    const pod: Pod = {
+      metadata: { name: "p", namespace: "default", uid: "u2" },
+      spec: {
+        containers: [],
+        volumes: [
+          { name: "scratch", emptyDir: {} },
+          { name: "api", projected: { sources: [{ serviceAccountToken: { path: "token", expirationSeconds: 3607 } }] } },
+          { name: "ca", configMap: { name: "kube-root-ca.crt" } },
+        ],
+      },
+    };
+    const paths = await vm.setUp(pod);
+    assert.equal(paths.get("scratch"), path.join(root, "pods/u2/volumes/kubernetes.io~empty-dir/scratch"));
+    assert.equal(paths.get("api"), path.join(memoryRoot, "pods/u2/volumes/kubernetes.io~projected/api"));
+    assert.equal(paths.get("ca"), path.join(memoryRoot, "pods/u2/volumes/kubernetes.io~configmap/ca"));
+    assert.equal(fs.readFileSync(path.join(paths.get("api")!, "token"), "utf8"), "tok1");
+    assert.equal(fs.existsSync(path.join(root, "pods/u2/volumes/kubernetes.io~projected")), false, "nothing written on the disk side");
+    vm.tearDown("u2");
+    assert.equal(fs.existsSync(path.join(root, "pods/u2")), false);
+    assert.equal(fs.existsSync(path.join(memoryRoot, "pods/u2")), false);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+    fs.rmSync(memoryRoot, { recursive: true, force: true });
+  }
+});

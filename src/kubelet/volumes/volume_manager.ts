@@ -40,6 +40,11 @@ const SHM_DIR = "/dev/shm";
 export interface VolumeManagerOptions {
   /** The kubelet's root directory. */
   readonly root: string;
+  /**
+   * Where the contents of secret, projected, configMap and downwardAPI volumes go (the same
+   * pods/<uid>/volumes/… layout under it): a directory on tmpfs (memory_dir.ts). Default: `root`.
+   */
+  readonly memoryRoot?: string;
   readonly sources: VolumeSources;
   readonly log: Logger;
   readonly wallMs: () => number;
@@ -68,6 +73,10 @@ export class VolumeManager {
     return path.join(this.#o.root, "pods", uid);
   }
 
+  #memoryPodDir(uid: string): string {
+    return path.join(this.#o.memoryRoot ?? this.#o.root, "pods", uid);
+  }
+
   /** Sets up (or refreshes) every volume of the pod; returns volume name → host path. */
   async setUp(pod: Pod): Promise<Map<string, string>> {
     const uid = pod.metadata?.uid ?? "";
@@ -89,6 +98,8 @@ export class VolumeManager {
     if (plugin === null) throw new MountError(v.name, `volume type of "${v.name}" is not supported by this kubelet`);
     const dir = path.join(this.podDir(uid), "volumes", plugin, v.name);
     const ns = pod.metadata?.namespace ?? "default";
+    // Written files (not emptyDir, which is the pod's own scratch space on disk) go to the memory root.
+    const writtenDir = path.join(this.#memoryPodDir(uid), "volumes", plugin, v.name);
     const now = this.#o.wallMs();
     if (v.emptyDir != null) {
       if (v.emptyDir.medium === "Memory") return this.#memoryDir(dir, uid, v.name);
@@ -108,8 +119,8 @@ export class VolumeManager {
     } else {
       payload = await this.#projected(pod, v);
     }
-    writeAtomically(dir, payload, now);
-    return dir;
+    writeAtomically(writtenDir, payload, now);
+    return writtenDir;
   }
 
   async #projected(pod: Pod, v: Volume): Promise<Map<string, FileProjection>> {
@@ -196,6 +207,7 @@ export class VolumeManager {
       }
     }
     fs.rmSync(this.podDir(uid), { recursive: true, force: true });
+    if (this.#o.memoryRoot !== undefined) fs.rmSync(this.#memoryPodDir(uid), { recursive: true, force: true });
     for (const k of [...this.#tokens.keys()]) if (k.startsWith(`${uid}|`)) this.#tokens.delete(k);
   }
 }
