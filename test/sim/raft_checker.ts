@@ -86,8 +86,17 @@ export class RaftChecker implements MemberObserver {
       return;
     } else if (first <= last) {
       const cut = first - log.base - 1;
-      if (first <= log.appliedIndex) {
-        this.#violate("state-machine-safety", `member ${hex(memberId)} overwrote its log from index ${first} but has applied through ${log.appliedIndex}`);
+      // Raft may hand the same entries out again: a conflicting append that arrives while a Ready is being
+      // persisted truncates the unstable log behind it, and the next Ready carries the whole unstable tail
+      // (etcd raft does the same; stableTo refuses the old term). Rewriting an applied entry with the same
+      // term and content is harmless; changing one is the violation.
+      for (const e of entries) {
+        if (e.index > log.appliedIndex) break;
+        const at = e.index - log.base - 1;
+        if (log.terms[at] !== e.term || log.hashes[at] !== hashOf(e)) {
+          this.#violate("state-machine-safety", `member ${hex(memberId)} overwrote applied entry ${e.index} (term ${log.terms[at]} → ${e.term}); it has applied through ${log.appliedIndex}`);
+          break;
+        }
       }
       log.terms.length = cut;
       log.hashes.length = cut;
