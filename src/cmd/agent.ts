@@ -2,7 +2,9 @@
  * `tk8s agent --server URL --token T`: joins this machine to a cluster as one more node. It pins the
  * cluster CA from the join token, gets the node's client certificate through the TLS bootstrap (a
  * CertificateSigningRequest the controller-manager approves and signs), then runs a kubelet that talks
- * to the API server as `system:node:<name>` — only through the API server, like any kubelet.
+ * to the API server as `system:node:<name>` — only through the API server, like any kubelet. kube-proxy
+ * runs beside it with the same credentials (nodes may read Services and EndpointSlices); cluster DNS
+ * runs on the server, and pods here reach it through the kube-dns Service's ClusterIP.
  */
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
@@ -17,9 +19,11 @@ import { NodeAgent } from "../kubelet/node_agent.js";
 import { newNodeEnv, type LogLevel } from "../platform/node/node_env.js";
 import { defaultHostAddress, duration, port, waitForNodeReady } from "./flags.js";
 import { untilShutdownSignal } from "./signals.js";
-import { addRuntimeFlags, runtimeOptions, type RuntimeFlags } from "./components.js";
+import { addKubeProxyFlags, addRuntimeFlags, expectedRuntime, kubeProxyOptions, runtimeOptions, type KubeProxyFlags, type RuntimeFlags } from "./components.js";
+import { clusterDnsFromService, startNodeServices, type NodeServices } from "./node_services.js";
 
-interface AgentFlags extends RuntimeFlags {
+interface AgentFlags extends RuntimeFlags, KubeProxyFlags {
+  clusterCidr: string;
   server: string;
   token?: string;
   tokenFile?: string;
@@ -45,8 +49,9 @@ export function addAgentCommand(program: Command): void {
     .option("--kubelet-port <port>", "the kubelet's HTTPS port (0: any free port)", port, 10250)
     .option("--bind-address <ip>", "the address the kubelet serves HTTPS on", "0.0.0.0")
     .option("--bootstrap-timeout <duration>", "how long to wait for the node's certificate to be approved and signed", duration, 300_000)
+    .option("--cluster-cidr <cidr>", "kube-proxy's --cluster-cidr: the pods' address range (the server's --cluster-cidr); traffic from outside it to a ClusterIP is masqueraded", "10.244.0.0/16")
     .addOption(new Option("--log-level <level>", "log level").choices(["debug", "info", "warn", "error"]).default("info"));
-  addRuntimeFlags(command)
+  addKubeProxyFlags(addRuntimeFlags(command))
     .action(async (flags: AgentFlags) => {
       await runAgent(flags);
     });
@@ -85,6 +90,21 @@ async function runAgent(flags: AgentFlags): Promise<void> {
 
   const client = new RestClient(loadKubeconfig(credentials.kubeconfigPath, { component: "kubelet" }));
   const informers = new InformerFactory(env, client);
+  const runtime = runtimeOptions(flags);
+  let clusterDNS = runtime.clusterDNS;
+  // Cluster DNS runs on the server; pods here reach it through its Service, when the server made one.
+  if (clusterDNS.length === 0) clusterDNS = await clusterDnsFromService(client);
+  const proxyOptions = kubeProxyOptions(flags);
+  const runtimeKind = await expectedRuntime(runtime.runtimeEndpoint);
+  let services: NodeServices | null = null;
+  if (proxyOptions !== null) {
+    services = await startNodeServices(
+      { env, client, informers, nodeName, nodeIP, clusterCidr: flags.clusterCidr, runtime: runtimeKind, dns: null, proxy: proxyOptions },
+      progress,
+    );
+  }
+  // Only containerd's pods get a resolv.conf of their own; the process runtime's use the host's.
+  if (runtimeKind === "containerd" && clusterDNS.length > 0) progress(`kubelet: pods with dnsPolicy ClusterFirst use nameserver ${clusterDNS.join(", ")}`);
   const agent = new NodeAgent({
     env,
     client,
@@ -95,10 +115,16 @@ async function runAgent(flags: AgentFlags): Promise<void> {
     tls: { certPem: credentials.serving.certPem, keyPem: credentials.serving.keyPem, caPem: credentials.caPem },
     kubeletPort: flags.kubeletPort,
     bindAddress: flags.bindAddress,
-    ...runtimeOptions(flags),
+    ...runtime,
+    clusterDNS,
     progress,
   });
-  await agent.start();
+  try {
+    await agent.start();
+  } catch (err) {
+    await services?.stop();
+    throw err;
+  }
   progress(`kubelet started; node ${nodeName} registered with ${server.origin}`);
   if (await waitForNodeReady(client, nodeName, 30_000)) progress(`node ${nodeName} is Ready`);
   else progress(`node ${nodeName} did not become Ready within 30 s; the kubelet keeps trying`);
@@ -106,6 +132,8 @@ async function runAgent(flags: AgentFlags): Promise<void> {
   await untilShutdownSignal(env.log);
   progress("shutting down");
   await agent.stop();
+  // kube-proxy's iptables rules stay, as upstream; the userspace mode removes its ClusterIPs.
+  await services?.stop();
   await informers.shutdown();
   client.close();
 }

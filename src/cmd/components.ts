@@ -18,7 +18,10 @@ import { newNodeEnv, type LogLevel } from "../platform/node/node_env.js";
 import { KubeScheduler } from "../scheduler/kube_scheduler.js";
 import { DEFAULT_CONTAINER_RUNTIME_ENDPOINT } from "../kubelet/cri/remote/endpoint.js";
 import { RUNTIME_REQUEST_TIMEOUT_MS } from "../kubelet/cri/remote/remote_runtime.js";
-import { duration, waitForNodeReady } from "./flags.js";
+import { detectRuntime } from "../kubelet/cri/remote/detect_runtime.js";
+import { DEFAULT_HEALTHZ_PORT, DEFAULT_METRICS_PORT } from "../proxy/health_server.js";
+import { duration, ipPort, waitForNodeReady } from "./flags.js";
+import { startNodeServices, type NodeServices } from "./node_services.js";
 import { Option, type Command } from "commander";
 
 /** The container runtime flags of `tk8s server` and `tk8s agent` (upstream kubelet's names). */
@@ -58,6 +61,65 @@ export function addRuntimeFlags(command: Command): Command {
     .option("--resolv-conf <path>", "the resolver config pods with dnsPolicy Default get (\"\": none)", DEFAULT_RESOLV_CONF);
 }
 
+/** kube-proxy's flags (upstream's names and defaults), on `tk8s server` and `tk8s agent`. */
+export interface KubeProxyFlags {
+  disableKubeProxy?: boolean;
+  healthzBindAddress: string;
+  metricsBindAddress: string;
+}
+
+/** Cluster DNS's flags, on `tk8s server` only (agents use the server's through its Service). */
+export interface ClusterDnsFlags {
+  disableClusterDns?: boolean;
+  clusterDnsListen: string;
+  clusterDnsHttpListen: string;
+}
+
+export function addKubeProxyFlags(command: Command): Command {
+  return command
+    .option("--disable-kube-proxy", "do not run kube-proxy on this node (Services' ClusterIPs and NodePorts then do not answer here)")
+    .option("--healthz-bind-address <ip:port>", "where kube-proxy serves /healthz and /livez (\"\": nowhere)", ipPortOrEmpty, `0.0.0.0:${DEFAULT_HEALTHZ_PORT}`)
+    .option("--metrics-bind-address <ip:port>", "where kube-proxy serves /metrics (\"\": nowhere)", ipPortOrEmpty, `127.0.0.1:${DEFAULT_METRICS_PORT}`);
+}
+
+export function addClusterDnsFlags(command: Command): Command {
+  return command
+    .option("--disable-cluster-dns", "do not run cluster DNS (the kube-system/kube-dns Service)")
+    .option("--cluster-dns-listen <ip:port>", "where cluster DNS answers, UDP and TCP (resolv.conf takes no port: pods on the process runtime need 53)", ipPort, "0.0.0.0:53")
+    .option("--cluster-dns-http-listen <ip:port>", "where cluster DNS serves /health, /ready and /metrics (CoreDNS's prometheus port)", ipPort, "127.0.0.1:9153");
+}
+
+function ipPortOrEmpty(v: string): string {
+  return v === "" ? v : ipPort(v);
+}
+
+/** kube-proxy's part of the node services config; null when disabled. */
+export function kubeProxyOptions(flags: KubeProxyFlags): NodeServicesOptions["proxy"] {
+  if (flags.disableKubeProxy === true) return null;
+  // upstream: an empty address turns the server off.
+  return { healthzBindAddress: flags.healthzBindAddress === "" ? null : flags.healthzBindAddress, metricsBindAddress: flags.metricsBindAddress === "" ? null : flags.metricsBindAddress };
+}
+
+/** Cluster DNS's part of the node services config; null when disabled. */
+export function clusterDnsOptions(flags: ClusterDnsFlags & Pick<RuntimeFlags, "clusterDomain" | "resolvConf">): NodeServicesOptions["dns"] {
+  if (flags.disableClusterDns === true) return null;
+  return { listen: flags.clusterDnsListen, httpListen: flags.clusterDnsHttpListen, clusterDomain: flags.clusterDomain, resolvConfPath: flags.resolvConf };
+}
+
+/** The node add-ons to run beside the kubelet (see node_services.ts). */
+export interface NodeServicesOptions {
+  readonly dns: null | { readonly listen: string; readonly httpListen: string; readonly clusterDomain: string; readonly resolvConfPath: string };
+  readonly proxy: null | { readonly healthzBindAddress: string | null; readonly metricsBindAddress: string | null };
+}
+
+/**
+ * Which runtime the kubelet will pick, asked before it starts: the add-ons depend on it (iptables or
+ * userspace kube-proxy; the cluster DNS address pods are told).
+ */
+export async function expectedRuntime(endpoint: string): Promise<"containerd" | "process"> {
+  return (await detectRuntime(endpoint)).found ? "containerd" : "process";
+}
+
 /** The node agent options the runtime flags give. */
 export function runtimeOptions(flags: RuntimeFlags): NodeRuntimeOptions {
   return {
@@ -91,6 +153,8 @@ export interface ComponentsConfig {
     readonly kubeletPort: number;
     readonly serving: { readonly certPem: string; readonly keyPem: string };
     readonly runtime: NodeRuntimeOptions;
+    /** Cluster DNS and kube-proxy, started before the kubelet (which is told the DNS address). */
+    readonly services: NodeServicesOptions;
   };
 }
 
@@ -107,6 +171,7 @@ export async function startComponents(cfg: ComponentsConfig, progress: (line: st
   let scheduler: KubeScheduler | null = null;
   let schedulerElector: LeaderElector | null = null;
   let agent: NodeAgent | null = null;
+  let nodeServices: NodeServices | null = null;
   let kubeletClient: RestClient | null = null;
   let stopping = false;
   if (cfg.controllerManager) {
@@ -146,6 +211,28 @@ export async function startComponents(cfg: ComponentsConfig, progress: (line: st
   }
   if (cfg.agent !== null) {
     const a = cfg.agent;
+    let clusterDNS = a.runtime.clusterDNS;
+    const runtime = await expectedRuntime(a.runtime.runtimeEndpoint);
+    if (a.services.dns !== null || a.services.proxy !== null) {
+      nodeServices = await startNodeServices(
+        {
+          env,
+          client,
+          informers,
+          nodeName: a.nodeName,
+          nodeIP: a.nodeIP,
+          clusterCidr: cfg.clusterCidr,
+          runtime,
+          dns: a.services.dns,
+          proxy: a.services.proxy,
+        },
+        progress,
+      );
+      // An explicit --cluster-dns wins, as upstream's kubelet flag.
+      if (clusterDNS.length === 0) clusterDNS = nodeServices.clusterDNS;
+    }
+    // Only containerd's pods get a resolv.conf of their own; the process runtime's use the host's.
+    if (runtime === "containerd" && clusterDNS.length > 0) progress(`kubelet: pods with dnsPolicy ClusterFirst use nameserver ${clusterDNS.join(", ")}`);
     kubeletClient = new RestClient(loadKubeconfig(a.kubeconfig, { component: "kubelet" }));
     agent = new NodeAgent({
       env,
@@ -156,9 +243,15 @@ export async function startComponents(cfg: ComponentsConfig, progress: (line: st
       tls: { certPem: a.serving.certPem, keyPem: a.serving.keyPem, caPem: cfg.ca.certPem },
       kubeletPort: a.kubeletPort,
       ...a.runtime,
+      clusterDNS,
       progress,
     });
-    await agent.start();
+    try {
+      await agent.start();
+    } catch (err) {
+      await nodeServices?.stop();
+      throw err;
+    }
     progress(`kubelet started; node ${a.nodeName} registered`);
     if (await waitForNodeReady(client, a.nodeName, 30_000)) progress(`node ${a.nodeName} is Ready`);
   }
@@ -167,6 +260,9 @@ export async function startComponents(cfg: ComponentsConfig, progress: (line: st
       stopping = true;
       await agent?.stop();
       kubeletClient?.close();
+      // kube-proxy's iptables rules stay, as upstream (a restart must not drop Service traffic); the
+      // userspace mode removes the ClusterIPs it put on the host.
+      await nodeServices?.stop();
       await schedulerElector?.stop();
       scheduler?.stop();
       await controllers?.stop();

@@ -1,4 +1,5 @@
 /** Flag parsers and host facts shared by `tk8s server` and `tk8s agent`. */
+import { isIP } from "node:net";
 import * as os from "node:os";
 import { InvalidArgumentError } from "commander";
 import type { Node } from "kubernetes-types/core/v1.js";
@@ -12,6 +13,13 @@ export function port(v: string): number {
 export function nonNegative(v: string): number {
   if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`must be a non-negative integer: current value is "${v}"`);
   return Number(v);
+}
+
+/** An `IP:PORT` (`[IPv6]:PORT`) listen address; port 0 picks a free one. */
+export function ipPort(v: string): string {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(v) ?? /^([^:]+):(\d+)$/.exec(v);
+  if (m === null || isIP(m[1]!) === 0 || Number(m[2]) > 65535) throw new InvalidArgumentError(`must be IP:PORT, e.g. 0.0.0.0:53: current value is "${v}"`);
+  return v;
 }
 
 /** A Go-style duration flag (`40s`, `5m`, `500ms`, `1h`) in milliseconds. */

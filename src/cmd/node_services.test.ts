@@ -1,6 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { promises as dnsPromises } from "node:dns";
+import { createSocket } from "node:dgram";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Endpoints, Service } from "kubernetes-types/core/v1.js";
 import type { EndpointSlice } from "kubernetes-types/discovery/v1.js";
 import { InformerFactory } from "../client/informer_factory.js";
@@ -9,6 +13,8 @@ import { RestClient } from "../client/rest_client.js";
 import { MemoryLogger } from "../env/memory_logger.js";
 import { nodeClock, nodeFileSystem, nodeRng } from "../platform/node/node_env.js";
 import { startInProcessApiServer } from "../../test/harness/inprocess_apiserver.js";
+import { CLASS_IN, RRType } from "../dns/message.js";
+import { startFakeUpstream } from "../dns/testing_upstream.js";
 import { CLUSTER_DNS_SERVICE_IP, startNodeServices } from "./node_services.js";
 
 test("cluster DNS starts behind the kube-dns Service, answers for Services, and a restart re-points its endpoints", async () => {
@@ -65,6 +71,87 @@ test("cluster DNS starts behind the kube-dns Service, answers for Services, and 
       await second.stop();
     }
   } finally {
+    await informers.shutdown();
+    client.close();
+    await api.stop();
+  }
+});
+
+test("cluster DNS that cannot listen is one warning line: the node goes on without it and no kube-dns Service is made", async () => {
+  const api = await startInProcessApiServer();
+  const client = new RestClient(loadKubeconfig(api.kubeconfig));
+  const env = { clock: nodeClock, rng: nodeRng, fs: nodeFileSystem, log: new MemoryLogger() };
+  const informers = new InformerFactory(env, client);
+  // Someone else holds the UDP port.
+  const holder = createSocket("udp4");
+  await new Promise<void>((resolve) => holder.bind(0, "127.0.0.1", resolve));
+  const taken = holder.address().port;
+  const progress: string[] = [];
+  try {
+    const services = await startNodeServices(
+      {
+        env, client, informers, nodeName: "n1", nodeIP: "127.0.0.1", clusterCidr: "10.244.0.0/16", runtime: "containerd",
+        dns: { listen: `127.0.0.1:${taken}`, httpListen: "127.0.0.1:0", clusterDomain: "cluster.local", upstreams: [] },
+        proxy: null,
+      },
+      (line) => progress.push(line),
+    );
+    try {
+      assert.equal(services.dns, null);
+      assert.deepEqual(services.clusterDNS, [], "the kubelet is told no cluster DNS");
+      assert.equal(progress.length, 1, progress.join("\n"));
+      assert.match(progress[0]!, new RegExp(`^warning: cluster DNS is not running: Cannot listen on 127\\.0\\.0\\.1:${taken} .*EADDRINUSE.*--cluster-dns-listen`));
+      assert.match(services.dnsWarning ?? "", /EADDRINUSE/);
+      await assert.rejects(client.resource<Service>("", "v1", "services").namespace("kube-system").get("kube-dns"), /not found/);
+    } finally {
+      await services.stop();
+    }
+  } finally {
+    holder.close();
+    await informers.shutdown();
+    client.close();
+    await api.stop();
+  }
+});
+
+test("the nameservers of the kubelet's resolv.conf are cluster DNS's upstreams, and an empty --resolv-conf forwards nowhere", async () => {
+  const api = await startInProcessApiServer();
+  const client = new RestClient(loadKubeconfig(api.kubeconfig));
+  const env = { clock: nodeClock, rng: nodeRng, fs: nodeFileSystem, log: new MemoryLogger() };
+  const informers = new InformerFactory(env, client);
+  const upstream = await startFakeUpstream({ records: new Map([["outside.test.", [{ name: "outside.test.", type: RRType.A, class: CLASS_IN, ttl: 60, data: { address: "192.0.2.77" } }]]]) });
+  const dir = mkdtempSync(join(tmpdir(), "tk8s-node-services-"));
+  const resolvConf = join(dir, "resolv.conf");
+  writeFileSync(resolvConf, `nameserver 127.0.0.1:${upstream.port}\n`);
+  const start = (resolvConfPath: string) =>
+    startNodeServices(
+      {
+        env, client, informers, nodeName: "n1", nodeIP: "127.0.0.1", clusterCidr: "10.244.0.0/16", runtime: "process",
+        dns: { listen: "127.0.0.1:0", httpListen: "127.0.0.1:0", clusterDomain: "cluster.local", resolvConfPath },
+        proxy: null,
+      },
+      () => undefined,
+    );
+  try {
+    const withUpstream = await start(resolvConf);
+    try {
+      assert.deepEqual(withUpstream.dns!.upstreams.map((u) => `${u.host}:${u.port}`), [`127.0.0.1:${upstream.port}`]);
+      assert.equal(await withUpstream.dns!.waitReady(10_000), true);
+      const resolver = new dnsPromises.Resolver({ timeout: 2000, tries: 2 });
+      resolver.setServers([`127.0.0.1:${withUpstream.dns!.dnsAddress.port}`]);
+      assert.deepEqual(await resolver.resolve4("outside.test"), ["192.0.2.77"]);
+    } finally {
+      await withUpstream.stop();
+    }
+    const none = await start("");
+    try {
+      assert.deepEqual(none.dns!.upstreams, []);
+    } finally {
+      await none.stop();
+    }
+  } finally {
+    await upstream.stop();
+    rmSync(dir, { recursive: true, force: true });
     await informers.shutdown();
     client.close();
     await api.stop();

@@ -41,8 +41,13 @@ export interface NodeServicesConfig {
     /** Its /health, /ready and /metrics, "127.0.0.1:9153"; port 0 picks one. */
     readonly httpListen: string;
     readonly clusterDomain: string;
-    /** Upstream resolvers; default the host's /etc/resolv.conf. */
+    /** Upstream resolvers; default the nameservers of `resolvConfPath`. */
     readonly upstreams?: readonly string[];
+    /**
+     * Where the upstream resolvers are read from when `upstreams` is not given: the kubelet's --resolv-conf,
+     * as upstream's CoreDNS pod (dnsPolicy Default) gets that file; default /etc/resolv.conf, "" for none.
+     */
+    readonly resolvConfPath?: string;
   };
   /** null: no kube-proxy. */
   readonly proxy: null | {
@@ -54,6 +59,8 @@ export interface NodeServicesConfig {
 export interface NodeServices {
   /** What the kubelet puts in pods' resolv.conf (its --cluster-dns); [] without cluster DNS. */
   readonly clusterDNS: readonly string[];
+  /** Why cluster DNS is not running although asked for (it could not listen), else null. */
+  readonly dnsWarning: string | null;
   readonly dns: ClusterDns | null;
   readonly proxy: KubeProxy | null;
   stop(): Promise<void>;
@@ -63,16 +70,30 @@ export async function startNodeServices(cfg: NodeServicesConfig, progress: (line
   let dns: ClusterDns | null = null;
   let proxy: KubeProxy | null = null;
   let clusterDNS: string[] = [];
+  let dnsWarning: string | null = null;
   try {
     if (cfg.dns !== null) {
-      dns = await startClusterDns({
-        client: cfg.client,
-        listen: cfg.dns.listen,
-        httpListen: cfg.dns.httpListen,
-        clusterDomain: cfg.dns.clusterDomain,
-        env: cfg.env,
-        ...(cfg.dns.upstreams === undefined ? {} : { upstreams: cfg.dns.upstreams }),
-      });
+      const upstreams = cfg.dns.upstreams ?? (cfg.dns.resolvConfPath === "" ? [] : undefined);
+      try {
+        dns = await startClusterDns({
+          client: cfg.client,
+          listen: cfg.dns.listen,
+          httpListen: cfg.dns.httpListen,
+          clusterDomain: cfg.dns.clusterDomain,
+          env: cfg.env,
+          ...(upstreams === undefined ? {} : { upstreams }),
+          ...(cfg.dns.resolvConfPath === undefined || cfg.dns.resolvConfPath === "" ? {} : { resolvConfPath: cfg.dns.resolvConfPath }),
+        });
+      } catch (err) {
+        // Port 53 is often taken (systemd-resolved, dnsmasq, another tk8s): the cluster still works
+        // without names, so the operator gets one line saying why and what to change, not a dead server.
+        if (!isListenError(err)) throw err;
+        dnsWarning = `cluster DNS is not running: Cannot listen on ${cfg.dns.listen} (or ${cfg.dns.httpListen}): ${(err as Error).message}; pods get no cluster DNS (free the port, or set --cluster-dns-listen, or --disable-cluster-dns)`;
+        cfg.env.log.warn("cluster DNS is not running", { listen: cfg.dns.listen, httpListen: cfg.dns.httpListen, error: (err as Error).message });
+        progress(`warning: ${dnsWarning}`);
+      }
+    }
+    if (dns !== null && cfg.dns !== null) {
       const host = dns.dnsAddress.host === "0.0.0.0" || dns.dnsAddress.host === "::" ? cfg.nodeIP : dns.dnsAddress.host;
       await ensureKubeDnsService(cfg.client, host, dns.dnsAddress.port);
       clusterDNS = cfg.runtime === "containerd" ? [CLUSTER_DNS_SERVICE_IP] : [host];
@@ -90,7 +111,11 @@ export async function startNodeServices(cfg: NodeServicesConfig, progress: (line
         healthzBindAddress: cfg.proxy.healthzBindAddress,
         metricsBindAddress: cfg.proxy.metricsBindAddress,
       });
-      progress(`kube-proxy started (${mode} mode${mode === "userspace" ? ": the process runtime's pods use the host network" : ""})`);
+      const served = [
+        ...(cfg.proxy.healthzBindAddress === null ? [] : [`/healthz on ${withPort(cfg.proxy.healthzBindAddress, proxy.healthzPort)}`]),
+        ...(cfg.proxy.metricsBindAddress === null ? [] : [`/metrics on ${withPort(cfg.proxy.metricsBindAddress, proxy.metricsPort)}`]),
+      ];
+      progress(`kube-proxy started (${mode} mode${mode === "userspace" ? ": the process runtime's pods use the host network" : ""})${served.length === 0 ? "" : `; ${served.join(", ")}`}`);
     }
   } catch (err) {
     await proxy?.stop();
@@ -99,6 +124,7 @@ export async function startNodeServices(cfg: NodeServicesConfig, progress: (line
   }
   return {
     clusterDNS,
+    dnsWarning,
     dns,
     proxy,
     async stop() {
@@ -106,6 +132,27 @@ export async function startNodeServices(cfg: NodeServicesConfig, progress: (line
       await dns?.stop();
     },
   };
+}
+
+/** `host:port` with the port actually bound (the flag may say 0). */
+function withPort(bindAddress: string, port: number): string {
+  return `${bindAddress.slice(0, bindAddress.lastIndexOf(":"))}:${port}`;
+}
+
+/** A socket that could not be bound (address in use, privileged port, address not on this host). */
+function isListenError(err: unknown): boolean {
+  const e = err as NodeJS.ErrnoException;
+  return (e.syscall === "bind" || e.syscall === "listen") && typeof e.code === "string";
+}
+
+/**
+ * The cluster DNS address for a node that does not run DNS itself (`tk8s agent`): the `kube-dns`
+ * Service's ClusterIP when the server made one, else none (pods then get the host's resolv.conf).
+ */
+export async function clusterDnsFromService(client: RestClient): Promise<string[]> {
+  const svc = await getOrNull(client.resource<Service>("", "v1", "services").namespace("kube-system"), "kube-dns");
+  const ip = svc?.spec?.clusterIP;
+  return ip === undefined || ip === "" || ip === "None" ? [] : [ip];
 }
 
 /**

@@ -2,7 +2,8 @@
  * `tk8s server`: a single-node cluster in one process, started in order with a gate after each: the
  * embedded datastore (or an external etcd with --datastore-endpoint), kube-apiserver over it (with
  * the cluster's PKI and an admin kubeconfig made on first start), the controller-manager, the
- * scheduler and a node agent (kubelet). It writes `<data dir>/node-token`, the join token with which
+ * scheduler, the node's add-ons (cluster DNS behind the kube-dns Service, kube-proxy: node_services.ts)
+ * and a node agent (kubelet) told the DNS address. It writes `<data dir>/node-token`, the join token with which
  * `tk8s agent` adds more nodes.
  */
 import * as fs from "node:fs/promises";
@@ -27,7 +28,7 @@ import { EmbeddedStorage } from "../apiserver/storage/embedded_storage.js";
 import { EtcdV3Storage } from "../apiserver/storage/etcd_v3_storage.js";
 import { newMachinery, newOpenApiServer } from "../apiserver/wiring.js";
 import { randomBytes } from "node:crypto";
-import { addRuntimeFlags, runtimeOptions, startComponents, type ComponentsConfig, type RuntimeFlags } from "./components.js";
+import { addClusterDnsFlags, addKubeProxyFlags, addRuntimeFlags, clusterDnsOptions, kubeProxyOptions, runtimeOptions, startComponents, type ClusterDnsFlags, type ComponentsConfig, type KubeProxyFlags, type RuntimeFlags } from "./components.js";
 import type { ApiError } from "../api/status.js";
 import { bootstrapTokenSecret, newBootstrapToken, type BootstrapToken } from "../apiserver/auth/bootstrap_token.js";
 import { formatJoinToken, parseJoinToken } from "../join/join_token.js";
@@ -36,7 +37,7 @@ import { NODES_GROUP } from "../apiserver/auth/authorizer.js";
 import { loadKubeconfig } from "../client/kubeconfig.js";
 import { RestClient } from "../client/rest_client.js";
 
-interface ServerFlags extends RuntimeFlags {
+interface ServerFlags extends RuntimeFlags, KubeProxyFlags, ClusterDnsFlags {
   dataDir: string;
   nodeName?: string;
   kubeletPort: number;
@@ -60,7 +61,7 @@ interface ServerFlags extends RuntimeFlags {
 export function addServerCommand(program: Command): void {
   const command = program
     .command("server")
-    .description("run a single-node control plane: the embedded datastore and kube-apiserver")
+    .description("run a single-node cluster: the embedded datastore, kube-apiserver, controller-manager, scheduler, a kubelet, kube-proxy and cluster DNS")
     .requiredOption("--data-dir <path>", "directory for the datastore, certificates and kubeconfigs")
     .option("--bind-address <ip>", "the address to serve HTTPS on", "0.0.0.0")
     .option("--secure-port <port>", "the port to serve HTTPS on (0: any free port)", port, 6443)
@@ -79,7 +80,7 @@ export function addServerCommand(program: Command): void {
     .option("--disable-controller-manager", "do not run the controller manager")
     .option("--disable-agent", "do not run a kubelet on this machine (an API-only server)")
     .addOption(new Option("--log-level <level>", "log level").choices(["debug", "info", "warn", "error"]).default("info"));
-  addRuntimeFlags(command)
+  addClusterDnsFlags(addKubeProxyFlags(addRuntimeFlags(command)))
     .action(async (flags: ServerFlags) => {
       await runServer(flags);
     });
@@ -179,7 +180,9 @@ async function runServer(flags: ServerFlags): Promise<void> {
       renderKubeconfig({ server: `https://${host}:${boundPort}`, caPem: pki.ca.certPem, userName: `system:node:${nodeName}`, clientCertPem: identity.certPem, clientKeyPem: identity.keyPem }),
       { mode: 0o600 },
     );
-    agentConfig = { nodeName, nodeIP: advertiseAddress, kubeconfig: kubeletKubeconfig, rootDir: path.join(dataDir, "kubelet"), kubeletPort: flags.kubeletPort, serving, runtime: runtimeOptions(flags) };
+    agentConfig = { nodeName, nodeIP: advertiseAddress, kubeconfig: kubeletKubeconfig, rootDir: path.join(dataDir, "kubelet"), kubeletPort: flags.kubeletPort, serving, runtime: runtimeOptions(flags),
+      services: { dns: clusterDnsOptions(flags), proxy: kubeProxyOptions(flags) },
+    };
   }
   const components = await startComponents(
     {

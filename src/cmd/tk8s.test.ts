@@ -21,6 +21,20 @@ test("tk8s server --help shows kube-apiserver's flag names", () => {
   }
 });
 
+test("tk8s server --help shows kube-proxy's and the kubelet's DNS flags and cluster DNS's, and tk8s agent kube-proxy's", () => {
+  const server = run("server", "--help");
+  assert.equal(server.status, 0);
+  for (const flag of ["--disable-kube-proxy", "--healthz-bind-address", "--metrics-bind-address", "--disable-cluster-dns", "--cluster-dns-listen", "--cluster-dns-http-listen", "--cluster-dns", "--cluster-domain", "--resolv-conf"]) {
+    assert.ok(server.stdout.includes(flag), `server: missing ${flag}`);
+  }
+  const agent = run("agent", "--help");
+  assert.equal(agent.status, 0);
+  for (const flag of ["--disable-kube-proxy", "--healthz-bind-address", "--metrics-bind-address", "--cluster-cidr", "--cluster-dns"]) {
+    assert.ok(agent.stdout.includes(flag), `agent: missing ${flag}`);
+  }
+  assert.ok(!agent.stdout.includes("--cluster-dns-listen"), "cluster DNS runs on the server only");
+});
+
 test("tk8s datastore --help shows etcd's flag names", () => {
   const r = run("datastore", "--help");
   assert.equal(r.status, 0);
@@ -37,6 +51,8 @@ const bad = [
   { name: "an unknown command", args: ["frobnicate"], want: /unknown command 'frobnicate'/ },
   { name: "a server without --data-dir", args: ["server"], want: /required option '--data-dir <path>' not specified/ },
   { name: "a server port out of range", args: ["server", "--data-dir", "/tmp/x", "--secure-port", "70000"], want: /must be a port number \(0-65535\): current value is "70000"/ },
+  { name: "a DNS listen address without a port", args: ["server", "--data-dir", "/tmp/x", "--cluster-dns-listen", "0.0.0.0"], want: /--cluster-dns-listen <ip:port>' argument '0\.0\.0\.0' is invalid\. must be IP:PORT, e\.g\. 0\.0\.0\.0:53: current value is "0\.0\.0\.0"/ },
+  { name: "a kube-proxy bind address that is a host name", args: ["server", "--data-dir", "/tmp/x", "--healthz-bind-address", "localhost:10256"], want: /must be IP:PORT/ },
   { name: "a bad inflight limit", args: ["server", "--data-dir", "/tmp/x", "--max-requests-inflight", "-1"], want: /must be a non-negative integer/ },
 ];
 for (const c of bad) {

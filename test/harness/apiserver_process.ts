@@ -37,6 +37,12 @@ export interface StartApiServerOptions {
   readonly dataDir?: string;
   readonly extraArgs?: readonly string[];
   readonly env?: Record<string, string>;
+  /**
+   * Run cluster DNS and kube-proxy beside the kubelet. Off by default: they listen on fixed ports (53,
+   * 10256, 10249) and put ClusterIPs on the host, which servers of tests running in parallel would fight
+   * over. A test asking for them passes its own --cluster-dns-listen and bind addresses (port 0).
+   */
+  readonly nodeServices?: boolean;
 }
 
 export async function startApiServer(options: StartApiServerOptions = {}): Promise<ApiServerProcess> {
@@ -58,6 +64,7 @@ export async function startApiServer(options: StartApiServerOptions = {}): Promi
     "--kubelet-port",
     "0",
     ...(options.cluster === true ? [] : ["--disable-scheduler", "--disable-controller-manager", "--disable-agent"]),
+    ...(options.nodeServices === true ? [] : ["--disable-cluster-dns", "--disable-kube-proxy"]),
     ...(options.datastoreEndpoint === undefined ? [] : ["--datastore-endpoint", options.datastoreEndpoint]),
     // The process runtime unless a test asks for containerd: a containerd at the default socket must not
     // change what a test runs on (a later --container-runtime-endpoint in extraArgs wins).
