@@ -4,7 +4,7 @@
  * a watch sees it Running). Target from the workloads issue: p99 < 1 s for 100 pods; upstream's SLO is
  * p99 ≤ 5 s.
  *
- *   node dist/bench/pod-startup/main.js [--pods N] [--qps Q] [--requests] [--cpu-prof DIR]
+ *   node dist/bench/pod-startup/main.js [--pods N] [--qps Q] [--runtime process|containerd] [--requests] [--cpu-prof DIR]
  *
  * By default the pods come as a burst, 10 creates in flight at a time (about 200 pods/s here). --qps Q
  * creates them one by one at Q per second instead, as clusterloader2 creates the "latency pods" its
@@ -12,15 +12,25 @@
  * --requests prints the API requests the run cost (the server's apiserver_request_total before and
  * after, per verb/resource/component, divided by the pod count): where the per-pod round trips go.
  * --cpu-prof DIR writes a V8 CPU profile of the server process into DIR (open it in Chrome DevTools).
+ * --runtime containerd runs the pods as real containers: a private containerd (test/harness/containerd.ts)
+ * with the busybox test image, each pod in its own network namespace through CNI (needs root). Target from
+ * the containers issue: p99 < 2 s.
  */
 import { startApiServer } from "../../test/harness/apiserver_process.js";
+import { startContainerd, type ContainerdProcess } from "../../test/harness/containerd.js";
+import { ensureTestImages, TEST_BUSYBOX_IMAGE } from "../../test/harness/test_images.js";
+import { removePodNetwork } from "../../src/cni/pod_network.js";
+import { removePodCgroup } from "../../src/kubelet/pod_cgroups.js";
+import type { Logger } from "../../src/env/env.js";
 import { loadKubeconfig } from "../../src/client/kubeconfig.js";
 import { RestClient } from "../../src/client/rest_client.js";
 import type { Pod } from "kubernetes-types/core/v1.js";
 import { request as httpsRequest } from "node:https";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 
-const TARGET_P99_MS = 1000;
+const TARGET_P99_MS = { process: 1000, containerd: 2000 } as const;
+const IP_FORWARD = "/proc/sys/net/ipv4/ip_forward";
+const silentLog = { debug() {}, info() {}, warn() {}, error() {}, child() { return silentLog; } } as unknown as Logger;
 const SLO_P99_MS = 5000;
 const CREATE_CONCURRENCY = 10;
 
@@ -111,13 +121,33 @@ function serverCpuMs(server: Server): { server: number; helper: number } | null 
   return null;
 }
 
+/** Waits (bounded) until the bench's pods are gone, so their sandboxes are torn down before containerd stops. */
+async function waitGone(pods: { list(o: { labelSelector: string }): Promise<{ items: unknown[] }> }, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && (await pods.list({ labelSelector: "bench=pod-startup" })).items.length > 0) await new Promise((r) => setTimeout(r, 500));
+}
+
 async function main(): Promise<void> {
   const count = Number(flag("--pods") ?? 100);
   const qpsFlag = flag("--qps");
   const qps = qpsFlag === undefined ? undefined : Number(qpsFlag);
   if (qps !== undefined && !(qps > 0)) throw new Error(`--qps must be a positive number: current value is "${qpsFlag}"`);
   const profDir = flag("--cpu-prof");
-  const server = await startApiServer({ cluster: true, ...(profDir === undefined ? {} : { env: { NODE_OPTIONS: `--import ${new URL("./cpu_profile_preload.js", import.meta.url).href}`, TK8S_CPU_PROF_DIR: profDir } }) });
+  const runtime = flag("--runtime") ?? "process";
+  if (runtime !== "process" && runtime !== "containerd") throw new Error(`--runtime must be process or containerd: current value is "${runtime}"`);
+  let containerd: ContainerdProcess | null = null;
+  const ipForward = runtime === "containerd" ? readFileSync(IP_FORWARD, "utf8") : null;
+  if (runtime === "containerd") {
+    containerd = await startContainerd();
+    await ensureTestImages(containerd.address);
+  }
+  const server = await startApiServer({
+    cluster: true,
+    ...(containerd === null ? {} : { extraArgs: ["--container-runtime-endpoint", containerd.address, "--cni-conf-dir", containerd.cniConfDir, "--cluster-cidr", "10.244.0.0/16"] }),
+    ...(profDir === undefined ? {} : { env: { NODE_OPTIONS: `--import ${new URL("./cpu_profile_preload.js", import.meta.url).href}`, TK8S_CPU_PROF_DIR: profDir } }),
+  });
+  // The process runtime ignores the image (a host process); containerd runs the busybox test image.
+  const image = runtime === "containerd" ? TEST_BUSYBOX_IMAGE : "busybox:1.36";
   const before = process.argv.includes("--requests") ? await requestCounts(server) : null;
   const cpuBeforeMs = serverCpuMs(server);
   const client = new RestClient(loadKubeconfig(server.kubeconfig, { component: "bench-pod-startup" }));
@@ -140,7 +170,7 @@ async function main(): Promise<void> {
     const createStart = Date.now();
     const createOne = async (name: string) => {
       const t = Date.now();
-      await pods.create({ apiVersion: "v1", kind: "Pod", metadata: { name, labels: { bench: "pod-startup" } }, spec: { containers: [{ name: "c", image: "busybox:1.36", command: ["sleep", "3600"] }] } });
+      await pods.create({ apiVersion: "v1", kind: "Pod", metadata: { name, labels: { bench: "pod-startup" } }, spec: { containers: [{ name: "c", image, imagePullPolicy: "IfNotPresent", command: ["sleep", "3600"] }], terminationGracePeriodSeconds: 0 } });
       created.set(name, t);
     };
     if (qps === undefined) {
@@ -163,7 +193,7 @@ async function main(): Promise<void> {
     const p50 = quantile(latencies, 0.5);
     const p99 = quantile(latencies, 0.99);
     const how = qps === undefined ? `${CREATE_CONCURRENCY} at a time` : `one by one at ${qps}/s`;
-    console.log(`${latencies.length}/${count} pods Running; created ${how}, all ${count} in ${createMs} ms`);
+    console.log(`${latencies.length}/${count} pods Running on ${runtime === "containerd" ? "containerd" : "the process runtime"}; created ${how}, all ${count} in ${createMs} ms`);
     const phase = (from: Map<string, number>, to: Map<string, number>) => names.filter((n) => from.has(n) && to.has(n)).map((n) => to.get(n)! - from.get(n)!);
     const toBind = phase(created, bound);
     const toRun = phase(bound, running);
@@ -176,11 +206,20 @@ async function main(): Promise<void> {
     console.log("| figure | value (ms) | target | vs target | upstream SLO | vs SLO |");
     console.log("|---|---:|---:|---:|---:|---:|");
     console.log(`| create → Running p50 | ${p50} | | | | |`);
-    console.log(`| create → Running p99 | ${p99} | < ${TARGET_P99_MS} | ${(p99 / TARGET_P99_MS).toFixed(2)}× | ≤ ${SLO_P99_MS} | ${(p99 / SLO_P99_MS).toFixed(2)}× |`);
+    const target = TARGET_P99_MS[runtime];
+    console.log(`| create → Running p99 | ${p99} | < ${target} | ${(p99 / target).toFixed(2)}× | ≤ ${SLO_P99_MS} | ${(p99 / SLO_P99_MS).toFixed(2)}× |`);
     await pods.deleteCollection({ labelSelector: "bench=pod-startup" }, { gracePeriodSeconds: 0 });
+    if (containerd !== null) await waitGone(pods, 120_000);
   } finally {
     client.close();
     await server.stop();
+    if (containerd !== null) {
+      await containerd.stop();
+      // After the sandboxes are gone: the conflist, bridge, nat chains and IPAM state; the host's ip_forward.
+      removePodNetwork({ confDir: containerd.cniConfDir });
+      if (ipForward !== null) writeFileSync(IP_FORWARD, ipForward);
+      for (const parent of ["/kubepods/burstable", "/kubepods/besteffort", "/kubepods"]) removePodCgroup(parent, silentLog);
+    }
   }
 }
 
