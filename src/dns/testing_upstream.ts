@@ -78,48 +78,69 @@ export async function startFakeUpstream(options: FakeUpstreamOptions): Promise<F
     );
   };
 
-  const udp: UdpSocket = createSocket("udp4");
-  await new Promise<void>((r) => udp.bind(0, "127.0.0.1", () => r()));
+  // UDP and TCP on one port: the UDP port is free when bound, the same TCP port may not be (another test
+  // process took it): then close the UDP socket and try another, a bounded number of times. A failed
+  // start must not leave the UDP socket bound, or it keeps the test process alive for ever.
+  let udp: UdpSocket | null = null;
+  let tcp: Server | null = null;
+  for (let attempt = 0; udp === null; attempt++) {
+    const u = createSocket("udp4");
+    await new Promise<void>((r) => u.bind(0, "127.0.0.1", () => r()));
+    const t = makeTcpServer();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        t.once("error", reject);
+        t.listen(u.address().port, "127.0.0.1", () => resolve());
+      });
+      udp = u;
+      tcp = t;
+    } catch (err) {
+      await new Promise<void>((r) => u.close(() => r()));
+      if (attempt >= 5) throw err;
+    }
+  }
   const port = udp.address().port;
-  udp.on("message", (m, rinfo) => {
+  const udpSocket = udp;
+  udpSocket.on("message", (m, rinfo) => {
     void answer(new Uint8Array(m), "udp").then((res) => {
-      if (res !== null) udp.send(res, rinfo.port, rinfo.address);
+      if (res !== null && !closed) udpSocket.send(res, rinfo.port, rinfo.address);
     });
   });
-  const tcp: Server = createServer((s) => {
-    conns.add(s);
-    s.on("close", () => conns.delete(s));
-    s.on("error", () => s.destroy());
-    let buf = Buffer.alloc(0);
-    s.on("data", (chunk) => {
-      buf = Buffer.concat([buf, chunk]);
-      while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
-        const len = buf.readUInt16BE(0);
-        const packet = new Uint8Array(buf.subarray(2, 2 + len));
-        buf = buf.subarray(2 + len);
-        void answer(packet, "tcp").then((res) => {
-          if (res === null || s.destroyed) return;
-          const frame = Buffer.alloc(2 + res.length);
-          frame.writeUInt16BE(res.length, 0);
-          frame.set(res, 2);
-          s.write(frame);
-        });
-      }
+  const tcpServer = tcp!;
+  function makeTcpServer(): Server {
+    return createServer((s) => {
+      conns.add(s);
+      s.on("close", () => conns.delete(s));
+      s.on("error", () => s.destroy());
+      let buf = Buffer.alloc(0);
+      s.on("data", (chunk) => {
+        buf = Buffer.concat([buf, chunk]);
+        while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+          const len = buf.readUInt16BE(0);
+          const packet = new Uint8Array(buf.subarray(2, 2 + len));
+          buf = buf.subarray(2 + len);
+          void answer(packet, "tcp").then((res) => {
+            if (res === null || s.destroyed) return;
+            const frame = Buffer.alloc(2 + res.length);
+            frame.writeUInt16BE(res.length, 0);
+            frame.set(res, 2);
+            s.write(frame);
+          });
+        }
+      });
     });
-  });
-  await new Promise<void>((resolve, reject) => {
-    tcp.once("error", reject);
-    tcp.listen(port, "127.0.0.1", () => resolve());
-  });
+  }
+  let closed = false;
   return {
     port,
     address: `127.0.0.1:${port}`,
     received,
     stats,
     async stop() {
+      closed = true;
       for (const t of timers) clearTimeout(t);
       for (const c of conns) c.destroy();
-      await Promise.all([new Promise<void>((r) => udp.close(() => r())), new Promise<void>((r) => tcp.close(() => r()))]);
+      await Promise.all([new Promise<void>((r) => udpSocket.close(() => r())), new Promise<void>((r) => tcpServer.close(() => r()))]);
     },
   };
 }
