@@ -26,4 +26,6 @@ npm run build
 
 mapfile -t files < <(find dist -name '*.test.js' | sort)
 # Test files run in parallel up to the machine's two cores; each one starts its own servers on free ports.
-exec node --test --test-concurrency=2 "${files[@]}"
+# --test-force-exit: a file whose tests are done but whose event loop stays alive (a leaked socket) must not
+# hang the run; --test-timeout: no single test may wait for ever (suites set their own, shorter, timeouts).
+exec node --test --test-concurrency=2 --test-force-exit --test-timeout=600000 "${files[@]}"
