@@ -7,6 +7,7 @@
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { removeKubeletMemoryDir } from "../../src/kubelet/memory_dir.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -47,6 +48,7 @@ async function once(): Promise<{ readyMs: number; idleMb: number }> {
     child.kill("SIGTERM");
     await new Promise((r) => child.once("exit", r));
     rmSync(dir, { recursive: true, force: true });
+    removeKubeletMemoryDir(join(dir, "kubelet")); // its tmpfs side (src/kubelet/memory_dir.ts)
   }
 }
 
