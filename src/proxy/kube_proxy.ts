@@ -27,6 +27,8 @@ export const DEFAULT_MIN_SYNC_PERIOD_MS = 1_000;
 export const DEFAULT_SYNC_PERIOD_MS = 30_000;
 /** How long start waits for the first list of Services and EndpointSlices. */
 export const CACHE_SYNC_TIMEOUT_MS = 60_000;
+/** How often a /healthz or /metrics server whose port was taken tries again (upstream: 5 s). */
+export const HTTP_SERVER_RETRY_MS = 5_000;
 
 export interface KubeProxyConfig {
   readonly env: Pick<Env, "clock" | "log">;
@@ -136,6 +138,8 @@ export async function startKubeProxy(cfg: KubeProxyConfig): Promise<KubeProxy> {
   ];
 
   const servers: ProxyHttpServer[] = [];
+  const retries: { cancel(): void }[] = [];
+  let stopped = false;
   let healthzPort = 0;
   let metricsPort = 0;
   try {
@@ -144,42 +148,57 @@ export async function startKubeProxy(cfg: KubeProxyConfig): Promise<KubeProxy> {
     if (!(await informers.waitForCacheSync({ timeoutMs: CACHE_SYNC_TIMEOUT_MS }))) throw new Error(`Cannot start kube-proxy: Services and EndpointSlices did not sync in ${CACHE_SYNC_TIMEOUT_MS / 1000} s`);
     const healthz = cfg.healthzBindAddress === undefined ? `0.0.0.0:${DEFAULT_HEALTHZ_PORT}` : cfg.healthzBindAddress;
     const metricsAddr = cfg.metricsBindAddress === undefined ? `127.0.0.1:${DEFAULT_METRICS_PORT}` : cfg.metricsBindAddress;
+    // A taken port does not stop kube-proxy: as upstream, it says so and keeps trying every 5 s while the
+    // rules are kept in sync (a malformed address is still refused at once).
+    const serve = async (addr: string, flagName: string, handlers: Parameters<typeof startProxyHttpServer>[1], bound: (port: number) => void): Promise<void> => {
+      const bind = parseBindAddress(addr, flagName);
+      const attempt = async (): Promise<void> => {
+        if (stopped) return;
+        try {
+          const s = await startProxyHttpServer(bind, handlers);
+          if (stopped) return void (await s.close());
+          servers.push(s);
+          bound(s.port);
+        } catch (err) {
+          cfg.env.log.warn(`failed to start the ${flagName === "--healthz-bind-address" ? "healthz" : "metrics"} server; retrying in 5 s`, { address: addr, error: err instanceof Error ? err.message : String(err) });
+          retries.push(cfg.env.clock.setTimer(HTTP_SERVER_RETRY_MS, () => void attempt(), { keepProcessAlive: false }));
+        }
+      };
+      await attempt();
+    };
     if (healthz !== null && healthz === metricsAddr) {
-      const s = await startProxyHttpServer(parseBindAddress(healthz, "--healthz-bind-address"), { health, metrics });
-      servers.push(s);
-      healthzPort = metricsPort = s.port;
+      await serve(healthz, "--healthz-bind-address", { health, metrics }, (port) => (healthzPort = metricsPort = port));
     } else {
-      if (healthz !== null) {
-        const s = await startProxyHttpServer(parseBindAddress(healthz, "--healthz-bind-address"), { health });
-        servers.push(s);
-        healthzPort = s.port;
-      }
-      if (metricsAddr !== null) {
-        const s = await startProxyHttpServer(parseBindAddress(metricsAddr, "--metrics-bind-address"), { metrics });
-        servers.push(s);
-        metricsPort = s.port;
-      }
+      if (healthz !== null) await serve(healthz, "--healthz-bind-address", { health }, (port) => (healthzPort = port));
+      if (metricsAddr !== null) await serve(metricsAddr, "--metrics-bind-address", { metrics }, (port) => (metricsPort = port));
     }
     proxier.start();
   } catch (err) {
+    stopped = true;
+    for (const t of retries) t.cancel();
     for (const r of regs) r.remove();
     await Promise.all(servers.map((s) => s.close()));
     if (ownInformers) await informers.shutdown();
     throw err;
   }
 
-  let stopped = false;
   return {
     mode: cfg.mode,
     metrics,
     health,
     proxier,
-    healthzPort,
-    metricsPort,
+    /** 0 until the server is listening (its port may be taken for a while). */
+    get healthzPort() {
+      return healthzPort;
+    },
+    get metricsPort() {
+      return metricsPort;
+    },
     requestSync: () => proxier.requestSync(),
     async stop() {
       if (stopped) return;
       stopped = true;
+      for (const t of retries) t.cancel();
       for (const r of regs) r.remove();
       await proxier.stop();
       await Promise.all(servers.map((s) => s.close()));
