@@ -148,8 +148,17 @@ interface ConfWaiter {
   readonly deadline: Timer;
 }
 
+/** A promote the leader refuses, and the status its peer endpoint answers with (etcd's peer promote handler). */
+const PROMOTE_REFUSALS: readonly { readonly error: () => Error; readonly status: number }[] = [
+  { error: ErrMemberNotFound, status: 404 },
+  { error: ErrLearnerNotReady, status: 412 },
+  { error: ErrMemberNotLearner, status: 412 },
+];
 
-
+/** The membership as the peer URL's /members answers it (ids in hex, as etcd's). */
+function peerMembersJson(members: readonly Member[]): string {
+  return JSON.stringify(members.map((m) => ({ ...memberToJson(m), id: m.id.toString(16) })));
+}
 
 function confKey(cc: ConfChange): string {
   return `${cc.type}/${cc.nodeId}`;
@@ -661,12 +670,11 @@ export class EtcdServer {
       if (!/^[0-9a-f]{1,16}$/.test(idHex)) return { status: 400, text: "bad member id\n" };
       try {
         const members = await this.promoteMember(BigInt(`0x${idHex}`));
-        return { status: 200, text: JSON.stringify(members.map((m) => ({ ...memberToJson(m), id: m.id.toString(16) }))) };
+        return { status: 200, text: peerMembersJson(members) };
       } catch (err) {
-        // As etcd's peer promote handler: 404 for an unknown member, 412 for one that cannot be promoted.
         const message = err instanceof Error ? err.message : String(err);
-        const status = message === ErrMemberNotFound().message ? 404 : message === ErrLearnerNotReady().message || message === ErrMemberNotLearner().message ? 412 : 503;
-        return { status, text: `${message}\n` };
+        const refusal = PROMOTE_REFUSALS.find((r) => r.error().message === message);
+        return { status: refusal?.status ?? 503, text: `${message}\n` };
       }
     }
     return { status: 404, text: "404 page not found\n" };
@@ -707,9 +715,9 @@ export class EtcdServer {
   async #promoteThroughLeader(id: bigint): Promise<Member[]> {
     const reply = await this.#postToLeader(`/members/promote/${id.toString(16)}`, {}, "promote");
     if (reply.status === 200) return this.members();
-    // The leader's refusal, in etcd's words (412 with the error, 404 for an unknown member).
-    for (const err of [ErrLearnerNotReady(), ErrMemberNotLearner(), ErrMemberNotFound()]) if (reply.text.trim() === err.message) throw err;
-    throw ErrNoLeader();
+    // The leader's refusal, in etcd's words.
+    const refusal = PROMOTE_REFUSALS.find((r) => r.status === reply.status && r.error().message === reply.text.trim());
+    throw refusal === undefined ? ErrNoLeader() : refusal.error();
   }
 
   async updateMember(id: bigint, peerUrls: readonly string[]): Promise<Member[]> {
@@ -1220,7 +1228,6 @@ export class EtcdServer {
     };
   }
 
-
   /**
    * Every --snapshot-count applied entries: once the backend holds them durably, record a snapshot, drop
    * the WAL segments it covers and all but --experimental-snapshot-catchup-entries of Raft's in-memory log, so the WAL,
@@ -1265,7 +1272,7 @@ export class EtcdServer {
     const path = (req.url ?? "/").split("?")[0];
     if (req.method === "GET" && path === "/members") {
       res.writeHead(200, { "Content-Type": "application/json", "X-Etcd-Cluster-ID": this.clusterId.toString(16) });
-      res.end(JSON.stringify(this.members().map((m) => ({ ...memberToJson(m), id: m.id.toString(16) }))));
+      res.end(peerMembersJson(this.members()));
       return;
     }
     if (req.method === "POST" && path !== undefined && (path === "/leases" || path === "/leases/internal" || path.startsWith("/members/promote/"))) {
@@ -1382,7 +1389,6 @@ function needsQuota(r: InternalRequest): boolean {
   }
   return false;
 }
-
 
 /** Reads a request body of at most PEER_REQUEST_BYTES_MAX bytes; null if it is larger. */
 function readSmallBody(req: http.IncomingMessage, done: (body: string | null) => void): void {
