@@ -26,6 +26,7 @@ npm run build
 
 mapfile -t files < <(find dist -name '*.test.js' | sort)
 # Test files run in parallel up to the machine's two cores; each one starts its own servers on free ports.
-# --test-force-exit: a file whose tests are done but whose event loop stays alive (a leaked socket) must not
-# hang the run; --test-timeout: no single test may wait for ever (suites set their own, shorter, timeouts).
-exec node --test --test-concurrency=2 --test-force-exit --test-timeout=600000 "${files[@]}"
+# --test-timeout: no single test may wait for ever (suites set their own, shorter, timeouts). Not
+# --test-force-exit: with it, runs here reported a varying number of tests (3,224 / 3,232 / 3,241) — some
+# files' tests were never run and nothing failed; a leaked handle must be fixed where it leaks instead.
+exec node --test --test-concurrency=2 --test-timeout=600000 "${files[@]}"
